@@ -1,0 +1,113 @@
+"""Neurons, layers and multi-layer perceptrons built from engine Values: no matrix anywhere."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from chainrule.engine import Value
+
+ACTIVATIONS = ("tanh", "relu", "linear")
+Input = Sequence["Value | float"]
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return activation
+
+
+class Module:
+    """Anything with parameters: they can be listed, and their gradients zeroed."""
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def zero_grad(self) -> None:
+        # Zeroing: gradients accumulate by design (+= in every closure), so without this reset
+        # step 2 would follow step 1's gradient plus its own.
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """activation(w·x + b), with w drawn uniformly from [-1, 1] and b = 0."""
+
+    def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | None = None) -> None:
+        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
+            raise ValueError(f"a neuron needs a positive whole number of inputs, got {nin!r}")
+        uniform = (rng or random).uniform
+        self.w = [Value(uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.activation = _check_activation(activation)
+
+    def __call__(self, x: Input) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        if self.activation == "tanh":
+            return act.tanh()
+        return act.relu() if self.activation == "relu" else act
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """nout neurons that all see the same inputs; always returns a list."""
+
+    def __init__(
+        self, nin: int, nout: int, activation: str = "tanh", rng: random.Random | None = None
+    ) -> None:
+        if isinstance(nout, bool) or not isinstance(nout, int) or nout < 1:
+            raise ValueError(f"a layer needs a positive whole number of neurons, got {nout!r}")
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+
+    def __call__(self, x: Input) -> list[Value]:
+        return [n(x) for n in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer([{', '.join(map(repr, self.neurons))}])"
+
+
+class MLP(Module):
+    """A stack of layers: MLP(2, [4, 1]) is 2 inputs, a hidden layer of 4, one output.
+
+    `activation` is used by the hidden layers, `output_activation` (default: the same) by the last.
+    The defaults (tanh everywhere) are the reference network; micrograd's demo is
+    MLP(2, [16, 16, 1], activation="relu", output_activation="linear").
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not nouts:
+            raise ValueError("an MLP needs at least one layer: nouts is empty")
+        last = _check_activation(output_activation or activation)
+        sizes = [nin, *nouts]
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], last if i == len(nouts) - 1 else activation, rng)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(map(repr, self.layers))}]"

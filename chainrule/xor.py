@@ -1,0 +1,67 @@
+"""The reference run: MLP(2, [4, 1]) learns XOR with plain SGD (the specification's contract)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from chainrule.losses import sum_squared_error
+from chainrule.nn import MLP
+from chainrule.optim import SGD
+
+INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+LABELS = [0, 1, 1, 0]
+
+
+@dataclass(frozen=True)
+class XorConfig:
+    seed: int = 1337
+    steps: int = 2000
+    lr: float = 0.1
+    hidden: int = 4
+    every: int = 200
+
+
+def build(config: XorConfig) -> MLP:
+    random.seed(config.seed)
+    return MLP(2, [config.hidden, 1])
+
+
+def targets() -> list[float]:
+    """XOR's labels {0, 1} mapped to {-1, +1}, the range of tanh."""
+    return [2.0 * label - 1.0 for label in LABELS]
+
+
+def train(model: MLP, config: XorConfig) -> Iterator[tuple[int, float]]:
+    """Yield (step, loss) for steps 0..config.steps; the last loss is measured after the final update."""
+    optimizer = SGD(model.parameters(), lr=config.lr)
+    ys = targets()
+    for step in range(config.steps + 1):
+        loss = sum_squared_error([model(x) for x in INPUTS], ys)
+        yield step, loss.data
+        if step == config.steps:
+            return
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def prediction_lines(model: MLP) -> list[str]:
+    lines = []
+    for x, label in zip(INPUTS, LABELS):
+        score = model(x).data
+        predicted = 1 if score > 0 else 0
+        verdict = "OK" if predicted == label else "WRONG"
+        lines.append(f"[{x[0]:.0f},{x[1]:.0f}] -> {score:+.4f} class {predicted} (want {label}) {verdict}")
+    return lines
+
+
+def run(config: XorConfig) -> Iterator[str]:
+    """The printed log, line by line, as the engine computes it."""
+    model = build(config)
+    for step, loss in train(model, config):
+        if step % config.every == 0 or step == config.steps:
+            yield f"step {step} loss {loss:.6f}"
+    yield "Final predictions:"
+    yield from prediction_lines(model)

@@ -6,12 +6,13 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from chainrule import data
 from chainrule.losses import sum_squared_error
 from chainrule.nn import MLP
 from chainrule.optim import SGD
 
-INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-LABELS = [0, 1, 1, 0]
+# The four corners; labels {0, 1} are mapped to targets {-1, +1}, the range of tanh.
+CORNERS = data.xor()
 
 
 @dataclass(frozen=True)
@@ -28,17 +29,12 @@ def build(config: XorConfig) -> MLP:
     return MLP(2, [config.hidden, 1])
 
 
-def targets() -> list[float]:
-    """XOR's labels {0, 1} mapped to {-1, +1}, the range of tanh."""
-    return [2.0 * label - 1.0 for label in LABELS]
-
-
 def train(model: MLP, config: XorConfig) -> Iterator[tuple[int, float]]:
     """Yield (step, loss) for steps 0..config.steps; the last loss is measured after the final update."""
     optimizer = SGD(model.parameters(), lr=config.lr)
-    ys = targets()
+    targets = [float(label) for label in CORNERS.labels]
     for step in range(config.steps + 1):
-        loss = sum_squared_error([model(x) for x in INPUTS], ys)
+        loss = sum_squared_error([model(x) for x in CORNERS.points], targets)
         yield step, loss.data
         if step == config.steps:
             return
@@ -49,11 +45,11 @@ def train(model: MLP, config: XorConfig) -> Iterator[tuple[int, float]]:
 
 def prediction_lines(model: MLP) -> list[str]:
     lines = []
-    for x, label in zip(INPUTS, LABELS):
+    for x, label in zip(CORNERS.points, CORNERS.labels):
         score = model(x).data
-        predicted = 1 if score > 0 else 0
-        verdict = "OK" if predicted == label else "WRONG"
-        lines.append(f"[{x[0]:.0f},{x[1]:.0f}] -> {score:+.4f} class {predicted} (want {label}) {verdict}")
+        predicted, wanted = int(score > 0), int(label > 0)
+        verdict = "OK" if predicted == wanted else "WRONG"
+        lines.append(f"[{x[0]:.0f},{x[1]:.0f}] -> {score:+.4f} class {predicted} (want {wanted}) {verdict}")
     return lines
 
 

@@ -1,5 +1,6 @@
 """chainrule: backpropagation as the chain rule over a graph of closures, one float per node."""
 
+from chainrule.check import GradcheckError, gradcheck
 from chainrule.engine import Value
 from chainrule.grad_mode import no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
@@ -10,10 +11,12 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "GradcheckError",
     "Layer",
     "Module",
     "Neuron",
     "Value",
+    "gradcheck",
     "hinge",
     "mse",
     "no_grad",

@@ -241,9 +241,9 @@ def _shown(progress: Iterator[moons.Progress], steps: int) -> Iterator[moons.Pro
     except MissingExtraError:
         tqdm = None
     if tqdm is not None:
-        bar = tqdm(progress, total=steps, unit="step", file=sys.stdout, dynamic_ncols=True)
+        bar = tqdm(progress, total=steps, unit="step", file=sys.stdout)
         for item in bar:
-            bar.set_postfix(loss=f"{item.loss:.4f}", accuracy=f"{item.accuracy:.0%}", refresh=False)
+            bar.set_postfix({"loss": f"{item.loss:.4f}", "accuracy": f"{item.accuracy:.0%}"}, refresh=False)
             yield item
         return
     width = len(str(steps - 1))

@@ -28,10 +28,7 @@ _OPERATORS: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
 }
-_ALLOWED = (
-    "an expression may use numbers, the names given a value (--at), + - * / **, unary minus, "
-    f"parentheses and the functions {' '.join(FUNCTIONS)}"
-)
+_ALLOWED = f"use numbers, names given a value (--at), + - * / **, unary minus, ( ) and {' '.join(FUNCTIONS)}"
 _OPERATOR_SYMBOLS = {
     ast.FloorDiv: "//",
     ast.Mod: "%",
@@ -130,7 +127,7 @@ class _Builder:
         try:
             tree = ast.parse(stripped, mode="eval")
         except SyntaxError as error:
-            column = indent + (error.offset or 1) - 1
+            column = indent + error.offset - 1 if error.offset else len(self.text)
             raise ExpressionError(
                 f"not a valid expression: {error.msg}", self.text, column, column + 1
             ) from None
@@ -145,7 +142,7 @@ class _Builder:
             raise ExpressionError("the expression is nested too deeply to read") from None
         return Expression(self.text, root, self.inputs)
 
-    def _span(self, node: ast.expr) -> tuple[int, int]:
+    def _span(self, node: ast.expr | ast.keyword) -> tuple[int, int]:
         """Character columns of a node (ast counts UTF-8 bytes)."""
         line = self.text[self.indent :].encode()
 
@@ -154,7 +151,7 @@ class _Builder:
 
         return column(node.col_offset), column(node.end_col_offset or node.col_offset + 1)
 
-    def _refuse(self, message: str, node: ast.expr) -> ExpressionError:
+    def _refuse(self, message: str, node: ast.expr | ast.keyword) -> ExpressionError:
         return ExpressionError(message, self.text, *self._span(node))
 
     def _check(self, node: ast.expr, used: set[str]) -> set[str]:
@@ -206,7 +203,7 @@ class _Builder:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             raise self._refuse(f"only {', '.join(FUNCTIONS)} may be called: {_ALLOWED}", node.func)
         if node.keywords:
-            raise self._refuse(f"{node.func.id} takes no keyword arguments", node.keywords[0].value)
+            raise self._refuse(f"{node.func.id} takes no keyword arguments", node.keywords[0])
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self._refuse(f"starred arguments not allowed: {_ALLOWED}", arg)

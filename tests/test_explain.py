@@ -11,7 +11,7 @@ import pytest
 
 from chainrule import Value, explain
 from chainrule.cli import main
-from chainrule.graph import number
+from chainrule.graph import number, topological_order
 
 
 def _graphs() -> list[tuple[str, Callable[[], tuple[Value, list[Value]]]]]:
@@ -152,3 +152,24 @@ def test_bit_for_bit_over_many_random_points():
         assert list(explain(root, leaves, file=io.StringIO()).values()) == [
             leaf.grad for leaf in reference_leaves
         ]
+
+
+def test_the_walk_order_is_the_engines():
+    """Closures that record when they fire: the engine fires in reversed(topological_order)."""
+    fired: list[Value] = []
+
+    def recording(parents: tuple[Value, ...]) -> Value:
+        def _backward(grad: float) -> None:
+            fired.append(node)
+
+        node = Value(0.0, parents, "?", _backward)
+        return node
+
+    rng = random.Random(7)
+    nodes = [Value(float(i)) for i in range(4)]
+    for _ in range(30):  # a random DAG with shared parents, so the order is not trivial
+        nodes.append(recording(tuple(rng.sample(nodes, rng.choice([1, 2])))))
+    root = recording(tuple(nodes[-6:]))
+    root.backward()
+    interior = [node for node in reversed(topological_order(root)) if node._prev]
+    assert fired == interior

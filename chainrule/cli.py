@@ -28,21 +28,21 @@ def _bounded_int(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def _finite_float(minimum: float, strict: bool) -> Callable[[str], float]:
+def _finite_float(allow_zero: bool) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
-            bound = f"{'greater than' if strict else 'at least'} {minimum:g}"
-            raise argparse.ArgumentTypeError(f"{text} must be a finite number {bound}")
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            sign = "non-negative" if allow_zero else "positive"
+            raise argparse.ArgumentTypeError(f"{text} must be a {sign} finite number")
         return value
 
     return parse
 
 
-_positive_float = _finite_float(0.0, strict=True)
+_positive_float = _finite_float(allow_zero=False)
 
 
 def _add_xor(commands: argparse._SubParsersAction) -> None:
@@ -199,9 +199,7 @@ def _add_moons(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the data and the weights")
     parser.add_argument("--steps", type=_bounded_int(1), default=defaults.steps, help="SGD steps")
     parser.add_argument("--n", type=_bounded_int(2), default=defaults.n, help="number of points")
-    parser.add_argument(
-        "--noise", type=_finite_float(0.0, strict=False), default=defaults.noise, help="noise"
-    )
+    parser.add_argument("--noise", type=_finite_float(allow_zero=True), default=defaults.noise, help="noise")
     parser.add_argument("--plot", metavar="FILE.png", help="save the decision boundary and the loss curve")
     parser.add_argument(
         "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"

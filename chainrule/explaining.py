@@ -124,6 +124,7 @@ def _formula(node: Value, names: dict[Value, str], inputs: set[Value]) -> str:
 
 
 def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns, two spaces apart."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
@@ -189,8 +190,6 @@ def explain(
     result = {names[node]: grads[node] for node in inputs}
     print(file=out)
     print(f"Gradients of {root_name}:", file=out)
-    print(
-        "\n".join(_table([[f"∂{root_name}/∂{name}", "=", number(grad)] for name, grad in result.items()])),
-        file=out,
-    )
+    rows = [[f"∂{root_name}/∂{name}", "=", number(grad)] for name, grad in result.items()]
+    print("\n".join(_table(rows)) if rows else "  (no inputs: nothing to report)", file=out)
     return result

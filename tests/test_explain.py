@@ -173,3 +173,12 @@ def test_the_walk_order_is_the_engines():
     root.backward()
     interior = [node for node in reversed(topological_order(root)) if node._prev]
     assert fired == interior
+
+
+@pytest.mark.parametrize(
+    ("argv", "last_line"),
+    [(["2*3"], "  (no inputs: nothing to report)"), (["x", "--at", "x=2"], "  ∂x/∂x  =  1")],
+)
+def test_explain_command_on_graphs_without_a_walk(capsys, argv, last_line):
+    assert main(["explain", *argv]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == last_line

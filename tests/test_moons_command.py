@@ -111,7 +111,7 @@ def test_plot_without_matplotlib_names_the_pip_command(tmp_path, capsys, monkeyp
     [
         (["--steps", "0"], "at least 1"),
         (["--n", "1"], "at least 2"),
-        (["--noise", "-0.1"], "at least 0"),
+        (["--noise", "-0.1"], "non-negative"),
         (["--noise", "nan"], "finite"),
     ],
 )

@@ -101,12 +101,12 @@ RULES: dict[str, Rule] = {
 }
 
 
+def _known(node: Value) -> bool:
+    return node._op in RULES or node._op.startswith("**")
+
+
 def _rule(node: Value) -> Rule:
-    if node._op.startswith("**") and node._op != "**":
-        return _pow_number
-    if node._op not in RULES:
-        raise ValueError(f"explain knows no local derivative for the op {node._op!r}")
-    return RULES[node._op]
+    return _pow_number if node._op.startswith("**") and node._op != "**" else RULES[node._op]
 
 
 def _formula(node: Value, names: dict[Value, str], inputs: set[Value]) -> str:
@@ -131,6 +131,30 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
     ]
 
 
+def _backward_walk(order: list[Value], names: dict[Value, str]) -> tuple[list[list[str]], dict[Value, float]]:
+    """The engine's backward pass replayed on floats: one row per (node, parent), and the final gradients."""
+    root = order[-1]
+    # The engine restarts interior gradients at zero; leaves keep what they had (they accumulate).
+    grads = {node: (node.grad if not node._prev else 0.0) for node in order}
+    grads[root] += 1.0
+    rows = [["fires", "grad in", "parent", "∂fires/∂parent", "adds", "parent's grad so far"]]
+    for node in reversed(order):
+        if not node._prev:
+            continue
+        parent_names = [names[parent] for parent in node._prev]
+        shares = _rule(node)(node, parent_names, names[node], grads[node])
+        for i, (parent, share) in enumerate(zip(node._prev, shares)):
+            before = grads[parent]
+            grads[parent] = before + share.adds
+            local = number(share.local)
+            local = local if share.formula == local else f"{share.formula} = {local}"
+            sign = "-" if math.copysign(1.0, share.adds) < 0 else "+"
+            running = f"{number(before)} {sign} {number(abs(share.adds))} = {number(grads[parent])}"
+            fires = [names[node], number(grads[node])] if i == 0 else ["", ""]
+            rows.append([*fires, names[parent], local, number(share.adds), running])
+    return rows, grads
+
+
 def explain(
     root: Value, inputs: Sequence[Value] | None = None, file: TextIO | None = None
 ) -> dict[str, float]:
@@ -144,40 +168,20 @@ def explain(
     order = topological_order(root)
     names = short_names(order, root)
     inputs = [node for node in order if not node._prev] if inputs is None else list(inputs)
-    input_set = set(inputs)
+    if any(node not in names for node in inputs):
+        raise ValueError("every input given to explain must be a node of the graph behind root")
+    unknown = sorted({node._op for node in order if node._prev and not _known(node)})
+    if unknown:
+        raise ValueError(f"explain knows no local derivative for the op(s) {', '.join(map(repr, unknown))}")
     root_name = names[root]
+    input_set = set(inputs)
 
     forward = [["node", "computed as", "value"]]
     forward += [[names[node], _formula(node, names, input_set), number(node.data)] for node in order]
     print("Forward pass, in topological order (every node after all of its parents):", file=out)
     print("\n".join(_table(forward)), file=out)
 
-    # The engine restarts interior gradients at zero; leaves keep what they had (they accumulate).
-    grads = {node: (node.grad if not node._prev else 0.0) for node in order}
-    grads[root] += 1.0
-    walk = [["fires", "grad in", "parent", "∂fires/∂parent", "adds", "parent's grad so far"]]
-    for node in reversed(order):
-        if not node._prev:
-            continue
-        parent_names = [names[parent] for parent in node._prev]
-        shares = _rule(node)(node, parent_names, names[node], grads[node])
-        for i, (parent, share) in enumerate(zip(node._prev, shares)):
-            before = grads[parent]
-            grads[parent] = before + share.adds
-            local = number(share.local)
-            local = local if share.formula == local else f"{share.formula} = {local}"
-            first = i == 0
-            sign = "-" if math.copysign(1.0, share.adds) < 0 else "+"
-            walk.append(
-                [
-                    names[node] if first else "",
-                    number(grads[node]) if first else "",
-                    names[parent],
-                    local,
-                    number(share.adds),
-                    f"{number(before)} {sign} {number(abs(share.adds))} = {number(grads[parent])}",
-                ]
-            )
+    walk, grads = _backward_walk(order, names)
     print(file=out)
     print(
         "Backward walk, in reverse topological order (a node fires once everything after it has):", file=out

@@ -118,8 +118,12 @@ def test_leaves_accumulate_as_with_backward():
 def test_an_unknown_op_is_named():
     x = Value(1.0, label="x")
     odd = Value(2.0, (x,), "cube?")
+    out = io.StringIO()
     with pytest.raises(ValueError, match="cube"):
-        explain(odd, file=io.StringIO())
+        explain(odd, file=out)
+    assert out.getvalue() == "" and x.grad == 0.0  # refused before printing or running backward
+    with pytest.raises(ValueError, match="node of the graph"):
+        explain(x * 2, [Value(1.0)], file=out)
 
 
 def test_explain_command_prints_the_engines_gradients(capsys, tmp_path, dot):

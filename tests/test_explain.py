@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import random
 import re
+import shlex
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +188,13 @@ def test_the_walk_order_is_the_engines():
 def test_explain_command_on_graphs_without_a_walk(capsys, argv, last_line):
     assert main(["explain", *argv]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == last_line
+
+
+@pytest.mark.parametrize("command", ["explain", "grad"])
+def test_readme_shows_what_the_commands_print(capsys, command):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split(f"$ chainrule {command} ", 1)[1].split("```", 1)[0]
+    command_line, shown = block.split("\n", 1)
+    argv = shlex.split(command_line)
+    assert main([command, *argv]) == 0
+    assert capsys.readouterr().out == shown

@@ -132,14 +132,14 @@ class _Builder:
                 f"not a valid expression: {error.msg}", self.text, column, column + 1
             ) from None
         except (RecursionError, MemoryError):
-            raise ExpressionError("the expression is nested too deeply to read") from None
+            raise ExpressionError("the expression is too long a chain or nested too deeply to read") from None
         self.indent = indent
         try:
             used = self._check(tree.body, set())
             self._check_names(used)
             root = self._value(tree.body)
         except RecursionError:
-            raise ExpressionError("the expression is nested too deeply to read") from None
+            raise ExpressionError("the expression is too long a chain or nested too deeply to read") from None
         return Expression(self.text, root, self.inputs)
 
     def _span(self, node: ast.expr | ast.keyword) -> tuple[int, int]:

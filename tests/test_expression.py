@@ -165,7 +165,7 @@ def test_exponent_towers_do_not_hang(tmp_path):
         (["x +", "--at", "x=1"], "not a valid expression"),
         (["x\n+ 1", "--at", "x=1"], "one line"),
         (["(" * 300 + "x" + ")" * 300, "--at", "x=1"], "not a valid expression"),
-        (["1+" * 50_000 + "x", "--at", "x=1"], "nested too deeply"),
+        (["1+" * 50_000 + "x", "--at", "x=1"], "nested too deeply to read"),
     ],
 )
 def test_bad_names_and_values_each_get_their_own_message(capsys, argv, message):

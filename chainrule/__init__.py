@@ -1,7 +1,9 @@
 """chainrule: backpropagation as the chain rule over a graph of closures, one float per node."""
 
 from chainrule.check import GradcheckError, gradcheck
+from chainrule.drawing import draw, to_dot
 from chainrule.engine import Value
+from chainrule.explaining import explain
 from chainrule.grad_mode import no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
 from chainrule.nn import MLP, Layer, Module, Neuron
@@ -16,10 +18,13 @@ __all__ = [
     "Module",
     "Neuron",
     "Value",
+    "draw",
+    "explain",
     "gradcheck",
     "hinge",
     "mse",
     "no_grad",
     "sum_squared_error",
+    "to_dot",
 ]
 __version__ = "0.1.0"

@@ -1,13 +1,18 @@
-"""The `chainrule` command: `chainrule xor` reproduces the reference run."""
+"""The `chainrule` command: `xor` reproduces the reference run; grad, explain and moons show more."""
 
 from __future__ import annotations
 
 import argparse
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
-from chainrule import xor
+from chainrule import moons, plotting, xor
+from chainrule.drawing import render
+from chainrule.explaining import explain
+from chainrule.expression import FUNCTIONS, Expression, ExpressionError, evaluate, parse_bindings
+from chainrule.extras import MissingExtraError, MissingProgramError, require
 
 
 def _bounded_int(minimum: int) -> Callable[[str], int]:
@@ -23,14 +28,21 @@ def _bounded_int(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be a positive finite number")
-    return value
+def _finite_float(allow_zero: bool) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            sign = "non-negative" if allow_zero else "positive"
+            raise argparse.ArgumentTypeError(f"{text} must be a {sign} finite number")
+        return value
+
+    return parse
+
+
+_positive_float = _finite_float(allow_zero=False)
 
 
 def _add_xor(commands: argparse._SubParsersAction) -> None:
@@ -48,14 +60,199 @@ def _add_xor(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--every", type=_bounded_int(1), default=defaults.every, help="print the loss every N steps"
     )
-    parser.set_defaults(handler=_run_xor)
+    parser.add_argument("--plot", metavar="FILE.png", help="save the loss curve (needs chainrule[plot])")
+    parser.set_defaults(handler=_run_xor, error=parser.error)
 
 
 def _run_xor(args: argparse.Namespace) -> int:
     config = xor.XorConfig(seed=args.seed, steps=args.steps, lr=args.lr, hidden=args.hidden, every=args.every)
-    for line in xor.run(config):
+    if args.plot and (failure := _check_plot(args)):
+        return failure
+    losses: list[float] = []
+    for line in xor.run(config, losses):
         print(line, flush=True)
+    if args.plot:
+        plotting.save_loss_plot(
+            losses, args.plot, f"XOR: MLP(2, [{config.hidden}, 1]), sum of squared errors"
+        )
+        print(f"loss curve saved to {args.plot}")
     return 0
+
+
+def _fail(message: str) -> int:
+    """A failure of the environment (a missing library or program), not of the command line: status 1."""
+    print(f"chainrule: error: {message}", file=sys.stderr)
+    return 1
+
+
+def _check_plot(args: argparse.Namespace) -> int:
+    """Before a long run: matplotlib is there and the picture's folder exists (else exit 1 or 2)."""
+    try:
+        plotting.require_matplotlib()
+    except MissingExtraError as error:
+        return _fail(str(error))
+    folder = Path(args.plot).resolve().parent
+    if not folder.is_dir():
+        args.error(f"--plot {args.plot}: the folder {folder} does not exist")
+    return 0
+
+
+def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "expression", help='e.g. "tanh(a*b + c)": numbers, names, + - * / **, ( ), ' + " ".join(FUNCTIONS)
+    )
+    parser.add_argument(
+        "--at",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME=VALUE",
+        help="the value of each name in the expression, e.g. --at a=2 b=-3",
+    )
+
+
+def _expression(args: argparse.Namespace) -> Expression:
+    """The parsed and computed expression; a bad one is a usage error (status 2, the message points at it)."""
+    try:
+        bindings = parse_bindings(args.at)
+        expression = evaluate(args.expression, bindings)
+    except ExpressionError as error:
+        args.error(str(error))
+    root = expression.root
+    if root._prev and not root.label:
+        root.label = "out" if "f" in bindings else "f"
+    return expression
+
+
+def _heading(expression: Expression) -> str:
+    values = ", ".join(f"{name} = {leaf.data:g}" for name, leaf in expression.inputs.items())
+    return f"{expression.root.label or 'f'} = {expression.text.strip()}" + (
+        f"   at {values}" if values else ""
+    )
+
+
+def _add_grad(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "grad",
+        help="the value of an expression and its partial derivatives",
+        description="Compute an expression with the engine and print its value and every partial derivative.",
+        epilog='example: chainrule grad "x**2 * exp(-y)" --at x=1.5 y=0.2',
+    )
+    _add_expression_arguments(parser)
+    parser.set_defaults(handler=_run_grad, error=parser.error)
+
+
+def _run_grad(args: argparse.Namespace) -> int:
+    expression = _expression(args)
+    root = expression.root
+    root.backward()
+    name = root.label or "f"
+    rows = [(name, root.data)] + [
+        (f"∂{name}/∂{input_name}", leaf.grad) for input_name, leaf in expression.inputs.items()
+    ]
+    width = max(len(label) for label, _ in rows)
+    print(_heading(expression))
+    for label, value in rows:
+        print(f"{label.ljust(width)} = {value:.10g}")
+    return 0
+
+
+def _add_explain(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "explain",
+        help="the forward pass and the backward walk of an expression, step by step",
+        description="Print the forward pass, the backward walk node by node in the engine's order, "
+        "and the gradient of each input.",
+        epilog='example: chainrule explain "tanh(a*b + c)" --at a=2 b=-3 c=10 --svg graph.svg',
+    )
+    _add_expression_arguments(parser)
+    parser.add_argument(
+        "--svg", metavar="FILE", help="also draw the graph after the backward pass (chainrule[viz])"
+    )
+    parser.set_defaults(handler=_run_explain, error=parser.error)
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    expression = _expression(args)
+    try:
+        if args.svg:
+            require("graphviz", "viz", "--svg")
+        print(_heading(expression))
+        print()
+        explain(expression.root, list(expression.inputs.values()))
+        if args.svg:
+            print(f"\ngraph drawn to {render(expression.root, args.svg)}")
+    except (MissingExtraError, MissingProgramError) as error:
+        return _fail(str(error))
+    return 0
+
+
+def _add_moons(commands: argparse._SubParsersAction) -> None:
+    defaults = moons.MoonsConfig()
+    parser = commands.add_parser(
+        "moons",
+        help="micrograd's demo: MLP(2, [16, 16, 1]) separates two moons",
+        description="Train MLP(2, [16, 16, 1]) (ReLU, linear output) on two moons with hinge loss + "
+        f"{defaults.alpha:g}·Σp² and SGD, lr {defaults.lr_start:g} → {defaults.lr_end:g}.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the data and the weights")
+    parser.add_argument("--steps", type=_bounded_int(1), default=defaults.steps, help="SGD steps")
+    parser.add_argument("--n", type=_bounded_int(2), default=defaults.n, help="number of points")
+    parser.add_argument("--noise", type=_finite_float(allow_zero=True), default=defaults.noise, help="noise")
+    parser.add_argument("--plot", metavar="FILE.png", help="save the decision boundary and the loss curve")
+    parser.add_argument(
+        "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"
+    )
+    parser.set_defaults(handler=_run_moons, error=parser.error)
+
+
+def _run_moons(args: argparse.Namespace) -> int:
+    if args.plot and (failure := _check_plot(args)):
+        return failure
+    config = moons.MoonsConfig(seed=args.seed, n=args.n, noise=args.noise, steps=args.steps)
+    model, dataset = moons.build(config)
+    loss_fn = moons.objective(model, config.alpha)  # the one place chainrule.jit goes, unless --no-jit
+    print(
+        f"moons: {config.n} points (noise {config.noise:g}, seed {config.seed}), MLP(2, [16, 16, 1]), "
+        f"{config.steps} steps of SGD, lr {config.lr_start:g} → {config.lr_end:g}",
+        flush=True,
+    )
+    losses = [
+        progress.loss for progress in _shown(moons.train(config, model, dataset, loss_fn), config.steps)
+    ]
+    final = moons.accuracy(model, dataset)
+    print(
+        f"after {config.steps} steps: accuracy {final:.1%} "
+        f"({round(final * len(dataset))} of {len(dataset)} points)"
+    )
+    if args.plot:
+        plotting.save_moons_plot(model, dataset, losses, args.plot)
+        print(f"decision boundary and loss curve saved to {args.plot}")
+    return 0
+
+
+def _shown(progress: Iterator[moons.Progress], steps: int) -> Iterator[moons.Progress]:
+    """A tqdm bar when stdout is a terminal (and tqdm is installed), else a plain line every 10 steps."""
+    try:
+        tqdm = require("tqdm", "plot", "the progress bar").tqdm if sys.stdout.isatty() else None
+    except MissingExtraError:
+        tqdm = None
+    if tqdm is not None:
+        bar = tqdm(progress, total=steps, unit="step", file=sys.stdout)
+        for item in bar:
+            bar.set_postfix({"loss": f"{item.loss:.4f}", "accuracy": f"{item.accuracy:.0%}"}, refresh=False)
+            yield item
+        return
+    width = len(str(steps - 1))
+    for item in progress:
+        if item.step % 10 == 0 or item.step == steps - 1:
+            print(
+                f"step {item.step:>{width}}  loss {item.loss:.6f}  "
+                f"accuracy {item.accuracy:6.1%}  lr {item.lr:.3f}",
+                flush=True,
+            )
+        yield item
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_xor(commands)
+    _add_grad(commands)
+    _add_explain(commands)
+    _add_moons(commands)
     return parser
 
 

@@ -53,10 +53,12 @@ def prediction_lines(model: MLP) -> list[str]:
     return lines
 
 
-def run(config: XorConfig) -> Iterator[str]:
-    """The printed log, line by line, as the engine computes it."""
+def run(config: XorConfig, losses: list[float] | None = None) -> Iterator[str]:
+    """The printed log, line by line, as the engine computes it; every step's loss is appended to `losses`."""
     model = build(config)
     for step, loss in train(model, config):
+        if losses is not None:
+            losses.append(loss)
         if step % config.every == 0 or step == config.steps:
             yield f"step {step} loss {loss:.6f}"
     yield "Final predictions:"

@@ -1,0 +1,122 @@
+"""`chainrule moons` and the plots: progress shown two ways, 100% training accuracy, real PNGs."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+
+import pytest
+
+from chainrule import moons
+from chainrule.cli import main
+from chainrule.extras import MissingExtraError
+
+SMALL = ["--n", "16", "--steps", "12"]  # a few seconds; the full run is tested once below
+
+
+def _png(path):
+    from matplotlib import image
+
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return image.imread(path)
+
+
+def _assert_not_blank(pixels) -> None:
+    colours = {tuple(row) for row in pixels.reshape(-1, pixels.shape[-1])[::7].round(2).tolist()}
+    assert len(colours) > 20  # a drawing, not a blank or single-colour canvas
+    assert pixels[..., :3].std() > 0.05
+
+
+def test_plain_lines_every_ten_steps_when_not_a_terminal(capsys):
+    assert main(["moons", *SMALL, "--seed", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    steps = [int(m.group(1)) for line in lines if (m := re.match(r"step\s+(\d+)\s+loss ", line))]
+    assert steps == [0, 10, 11]
+    assert lines[0].startswith("moons: 16 points (noise 0.1, seed 3)")
+    config = moons.MoonsConfig(seed=3, n=16, steps=12)
+    model, dataset = moons.build(config)
+    progress = list(moons.train(config, model, dataset))
+    assert f"loss {progress[10].loss:.6f}" in lines[2]
+    final = moons.accuracy(model, dataset)
+    assert lines[-1] == f"after 12 steps: accuracy {final:.1%} ({round(final * 16)} of 16 points)"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_tqdm_bar_on_a_terminal(monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["moons", "--n", "10", "--steps", "5", "--no-jit"]) == 0
+    text = terminal.getvalue()
+    assert "5/5" in text and "\r" in text and re.search(r"loss=\d\.\d{4}, accuracy=\d+%", text)
+    assert not re.search(r"^step ", text, re.MULTILINE)
+
+
+def test_the_default_run_reaches_full_training_accuracy():
+    """The default config (100 points, seed 1337): stop at the first step with 100% (about step 35).
+
+    The full 100 steps end at 100% too (measured: about 75 s with the plain engine); this test stops
+    early to keep the suite fast, so it shows that 100% is reached, not that it is kept."""
+    config = moons.MoonsConfig()
+    model, dataset = moons.build(config)
+    reached = next((p for p in moons.train(config, model, dataset) if p.accuracy == 1.0), None)
+    assert reached is not None, "the default moons run never reached 100% training accuracy"
+    assert len(dataset) == 100
+
+
+def test_moons_plot_is_a_png_of_the_expected_size(tmp_path, capsys):
+    path = tmp_path / "moons.png"
+    assert main(["moons", *SMALL, "--plot", str(path)]) == 0
+    assert f"saved to {path}" in capsys.readouterr().out
+    pixels = _png(path)
+    assert pixels.shape[:2] == (400, 1000)
+    _assert_not_blank(pixels)
+
+
+def test_xor_plot_is_a_png_of_the_expected_size(tmp_path, capsys):
+    path = tmp_path / "xor.png"
+    assert main(["xor", "--steps", "200", "--plot", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "step 0 loss 4.025703" and f"saved to {path}" in out
+    pixels = _png(path)
+    assert pixels.shape[:2] == (400, 600)
+    _assert_not_blank(pixels)
+
+
+def test_plot_into_a_missing_folder_is_refused_before_training(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["moons", *SMALL, "--plot", str(tmp_path / "nowhere" / "moons.png")])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "does not exist" in err
+
+
+def test_plot_without_matplotlib_names_the_pip_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert main(["xor", "--plot", str(tmp_path / "xor.png")]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and 'pip install "chainrule[plot]"' in err
+    from chainrule.plotting import save_loss_plot
+
+    with pytest.raises(MissingExtraError, match="chainrule\\[plot\\]"):
+        save_loss_plot([1.0, 0.5], tmp_path / "loss.png")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--steps", "0"], "at least 1"),
+        (["--n", "1"], "at least 2"),
+        (["--noise", "-0.1"], "non-negative"),
+        (["--noise", "nan"], "finite"),
+    ],
+)
+def test_bad_moons_options_exit_with_status_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(["moons", *argv])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err

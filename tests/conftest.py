@@ -18,3 +18,14 @@ def torch():
         pytest.skip("torch is not installed (pip install torch to compare gradients with PyTorch)")
     torch_module.set_default_dtype(torch_module.float64)
     return torch_module
+
+
+def pytest_configure(config):
+    """Hypothesis profiles: "ci" runs the property tests at full strength (a few thousand examples in all),
+    the default "dev" keeps local runs quick; CHAINRULE_HYPOTHESIS_PROFILE=ci selects the first (.ci/run
+    does). No deadline: the machines are shared, and timing is noise, never a test."""
+    from hypothesis import settings
+
+    settings.register_profile("dev", max_examples=100, deadline=None)
+    settings.register_profile("ci", max_examples=1000, deadline=None, print_blob=True)
+    settings.load_profile(os.environ.get("CHAINRULE_HYPOTHESIS_PROFILE", "dev"))

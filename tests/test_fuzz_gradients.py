@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
+import chainrule
 from chainrule import Value, gradcheck, no_grad
-from chainrule.check import engine_gradient
+from chainrule.check import engine_gradient, numerical_gradient
 
 # op name -> (how it applies to nodes a, b and a number c; which number c it takes)
 OPS = {
@@ -153,3 +154,12 @@ def test_generator_shares_nodes():
 
     program = _search(lambda p: any(uses(p, n) >= 3 for n in range(len(p.inputs) + len(p.body))))
     assert max(uses(program, n) for n in range(len(program.inputs) + len(program.body))) >= 3
+
+
+@given(programs())
+def test_grad_of_random_graph_matches_central_differences(program):
+    everything = tuple(range(len(program.inputs)))
+    value, gradient = chainrule.value_and_grad(program, argnums=everything)(*program.inputs)
+    with no_grad():
+        assert value == program(*map(Value, program.inputs)).data
+    assert gradient == pytest.approx(numerical_gradient(program, program.inputs), rel=1e-4, abs=1e-5)

@@ -22,11 +22,12 @@ def _steps(lines: list[str]) -> dict[int, str]:
 @pytest.mark.parametrize(("first", "more"), [(135, 70), (0, 50), (200, 0)])
 def test_save_then_load_continues_exactly_as_the_straight_run(tmp_path, capsys, first, more):
     common = ["--lr", "0.3", "--seed", "7", "--hidden", "3"]
-    straight = _run(capsys, *common, "--steps", str(first + more), "--every", "1",
-                    "--save", str(tmp_path / "straight.json"))  # fmt: skip
-    _run(capsys, *common, "--steps", str(first), "--save", str(tmp_path / "half.json"))
-    resumed = _run(capsys, *common, "--steps", str(more), "--every", "10", "--load", str(tmp_path / "half.json"),
-                   "--save", str(tmp_path / "resumed.json"))  # fmt: skip
+    straight_file, half_file, resumed_file = (str(tmp_path / name) for name in ("s.json", "h.json", "r.json"))
+    straight = _run(capsys, *common, "--steps", str(first + more), "--every", "1", "--save", straight_file)
+    _run(capsys, *common, "--steps", str(first), "--save", half_file)
+    resumed = _run(
+        capsys, *common, "--steps", str(more), "--every", "10", "--load", half_file, "--save", resumed_file
+    )
 
     # steps are numbered on from the checkpoint: the first and last, and every 10th in between
     wanted = {first, first + more} | {step for step in range(first, first + more + 1) if step % 10 == 0}
@@ -34,14 +35,8 @@ def test_save_then_load_continues_exactly_as_the_straight_run(tmp_path, capsys, 
     assert all(line == _steps(straight)[step] for step, line in _steps(resumed).items())
     assert resumed[-5:] == straight[-5:]  # "Final predictions:" and the four corners
     # and the weights themselves agree to the last bit
-    assert (
-        chainrule.load(tmp_path / "resumed.json").state_dict()
-        == chainrule.load(tmp_path / "straight.json").state_dict()
-    )
-    assert chainrule.checkpoint.read(tmp_path / "resumed.json").info == {
-        "command": "xor",
-        "step": first + more,
-    }
+    assert chainrule.load(resumed_file).state_dict() == chainrule.load(straight_file).state_dict()
+    assert chainrule.checkpoint.read(resumed_file).info == {"command": "xor", "step": first + more}
 
 
 def test_continuing_in_python_matches_training_straight_through():

@@ -123,8 +123,8 @@ class MLP(Module):
         output_activation: str | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if not nouts:
-            raise ValueError("an MLP needs at least one layer: nouts is empty")
+        if not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes such as [4, 1], got {nouts!r}")
         last = _check_activation(output_activation or activation)
         # the architecture, for checkpoints: MLP(**architecture) rebuilds this network's shape
         self.nin, self.nouts, self.activation, self.output_activation = (

@@ -33,6 +33,11 @@ class Module:
                     named.append((name, value))
                 elif isinstance(value, Module):
                     named.extend((f"{name}.{inner}", p) for inner, p in value.named_parameters())
+        if sorted(map(id, (p for _, p in named))) != sorted(map(id, self.parameters())):
+            raise TypeError(
+                f"cannot name the parameters of {type(self).__name__}: keep them in attributes that are "
+                "Values, Modules or lists of them, as parameters() lists them"
+            )
         return named
 
     def state_dict(self) -> dict[str, float]:

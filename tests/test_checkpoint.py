@@ -297,3 +297,15 @@ def test_loading_into_an_existing_model_with_another_architecture_changes_nothin
         large.load_state_dict(small.state_dict())
     assert large.state_dict() == before
     assert isinstance(small.parameters()[0], Value)
+
+
+def test_a_module_whose_parameters_cannot_be_named_says_so():
+    class Pair(chainrule.Module):
+        def __init__(self) -> None:
+            self.weights = {"a": Value(1.0), "b": Value(2.0)}  # a dict: not walked
+
+        def parameters(self) -> list[Value]:
+            return list(self.weights.values())
+
+    with pytest.raises(TypeError, match="cannot name the parameters of Pair"):
+        Pair().state_dict()

@@ -72,7 +72,10 @@ def _write_atomically(path: Path, text: str) -> None:
     directory = path.parent
     temporary = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
     # O_EXCL: never write through someone else's file; 0o666 less the umask, as open() would give
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:  # name the file the caller asked for, not our temporary one
+        raise type(error)(error.errno, error.strerror, str(path)) from None
     try:
         with open(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)

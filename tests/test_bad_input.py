@@ -404,6 +404,11 @@ def test_c09_load_state_dict_checks_everything_before_changing_anything(change, 
     assert model.state_dict() == before
 
 
+def test_c10_saving_into_a_missing_directory_names_the_target(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"No such file or directory: '.*absent/m\.json'"):
+        chainrule.save(MLP(2, [1]), tmp_path / "absent" / "m.json")
+
+
 # --- The command line -----------------------------------------------------------------------------
 
 

@@ -48,7 +48,7 @@ NUMBERS = {
     "base": [0.5, 2, 3.0],
     None: [None],
 }
-LARGEST = 1e3  # every node stays within ±LARGEST, so central differences stay accurate
+LARGEST = 1e3  # every node and its slopes stay within ±LARGEST, so central differences stay accurate
 MARGIN = 0.25  # distance kept from each op's edge (log at 0, division by 0, 0 ** negative)
 
 
@@ -103,13 +103,20 @@ def programs(draw, max_inputs: int = 4, max_ops: int = 12) -> Program:
         c = draw(st.sampled_from(NUMBERS[OPS[op][1]]))
         ins = Instruction(op, a, b, c)
         value = _forward(ins, values) if _in_domain(op, values[a], values[b], c) else math.nan
-        if not abs(value) <= LARGEST:  # out of domain, too large or NaN: tanh is defined everywhere
+        if not abs(value) <= LARGEST or not _steepest(inputs, [*body, ins]) <= LARGEST:
+            # out of domain, too large, too steep or NaN: tanh is defined everywhere, and no steeper
             ins = Instruction("tanh", a, b, None)
             value = math.tanh(values[a])
         body.append(ins)
         values.append(value)
     extra = draw(st.lists(st.integers(0, len(values) - 1), max_size=3))
     return Program(tuple(inputs), tuple(body), (len(values) - 1, *extra))
+
+
+def _steepest(inputs: list[float], body: list[Instruction]) -> float:
+    """max |∂(last node)/∂xᵢ|: kept at most LARGEST, so x ± ε moves no node by more than 1e-3."""
+    last = Program(tuple(inputs), tuple(body), (len(inputs) + len(body) - 1,))
+    return max(map(abs, engine_gradient(last, inputs)))
 
 
 def _forward(ins: Instruction, values: list[float]) -> float:

@@ -53,6 +53,8 @@ def save(model: MLP, path: PathLike, info: Mapping[str, Any] | None = None) -> N
     """
     if not isinstance(model, MLP):
         raise TypeError(f"save takes an MLP, got {type(model).__name__} (for any Module use state_dict())")
+    if info is not None and not isinstance(info, Mapping):
+        raise TypeError(f"info must be a mapping of names to plain JSON, got {type(info).__name__}")
     document = {
         "format": FORMAT,
         "version": VERSION,

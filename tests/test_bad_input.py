@@ -383,7 +383,9 @@ def test_c07_a_parameter_that_is_not_a_number(tmp_path, bad):
         chainrule.load(path)
 
 
-@pytest.mark.parametrize(("model", "info"), [(Neuron(2), None), (MLP(2, [1]), {"when": object()})])
+@pytest.mark.parametrize(
+    ("model", "info"), [(Neuron(2), None), (MLP(2, [1]), {"when": object()}), (MLP(2, [1]), [("step", 1)])]
+)
 def test_c08_what_cannot_be_saved_touches_no_file(tmp_path, model, info):
     with pytest.raises(TypeError):
         chainrule.save(model, tmp_path / "m.json", info)

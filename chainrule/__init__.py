@@ -1,10 +1,12 @@
 """chainrule: backpropagation as the chain rule over a graph of closures, one float per node."""
 
 from chainrule.check import GradcheckError, gradcheck
+from chainrule.checkpoint import CheckpointError, load, save
 from chainrule.drawing import draw, to_dot
 from chainrule.engine import Value
 from chainrule.explaining import explain
-from chainrule.grad_mode import no_grad
+from chainrule.functional import grad, value_and_grad
+from chainrule.grad_mode import enable_grad, no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
 from chainrule.nn import MLP, Layer, Module, Neuron
 from chainrule.optim import SGD, Adam
@@ -13,18 +15,24 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "CheckpointError",
     "GradcheckError",
     "Layer",
     "Module",
     "Neuron",
     "Value",
     "draw",
+    "enable_grad",
     "explain",
+    "grad",
     "gradcheck",
     "hinge",
+    "load",
     "mse",
     "no_grad",
+    "save",
     "sum_squared_error",
     "to_dot",
+    "value_and_grad",
 ]
 __version__ = "0.1.0"

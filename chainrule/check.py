@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from chainrule.engine import Value
+from chainrule.grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(AssertionError):
@@ -13,19 +14,22 @@ class GradcheckError(AssertionError):
 
 def numerical_gradient(f: Callable[..., Value], inputs: Sequence[float], eps: float = 1e-6) -> list[float]:
     """∂f/∂xᵢ ≈ (f(x + ε·eᵢ) - f(x - ε·eᵢ)) / 2ε for each input: an error of order ε², no engine involved."""
-    point = [float(x) for x in inputs]
+    point = [Value(x).data for x in inputs]  # Value refuses what is not a number (str, bool, None)
     slopes = []
-    for i, x in enumerate(point):
-        above = f(*[Value(x + eps) if j == i else Value(v) for j, v in enumerate(point)]).data
-        below = f(*[Value(x - eps) if j == i else Value(v) for j, v in enumerate(point)]).data
-        slopes.append((above - below) / (2 * eps))
+    with no_grad():  # forward values only: no graph to keep
+        for i, x in enumerate(point):
+            above = f(*[Value(x + eps) if j == i else Value(v) for j, v in enumerate(point)]).data
+            below = f(*[Value(x - eps) if j == i else Value(v) for j, v in enumerate(point)]).data
+            slopes.append((above - below) / (2 * eps))
     return slopes
 
 
 def engine_gradient(f: Callable[..., Value], inputs: Sequence[float]) -> list[float]:
     """∂f/∂xᵢ by one backward pass of the engine."""
-    leaves = [Value(float(x)) for x in inputs]
-    f(*leaves).backward()
+    leaves = [Value(x) for x in inputs]
+    with enable_grad():  # even inside no_grad(): without a graph every gradient would be 0
+        out = f(*leaves)
+    out.backward()
     return [leaf.grad for leaf in leaves]
 
 
@@ -46,7 +50,7 @@ def gradcheck(
             worst, worst_excess = i, excess
     if worst is not None:
         raise GradcheckError(
-            f"gradient mismatch at input {worst} (x = {float(inputs[worst])!r}): "
+            f"gradient mismatch at input {worst} (x = {Value(inputs[worst]).data!r}): "
             f"engine {analytic[worst]!r}, central differences {numeric[worst]!r} "
             f"(tolerance atol={atol}, rtol={rtol})"
         )

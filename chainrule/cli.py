@@ -8,11 +8,12 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from chainrule import moons, plotting, xor
+from chainrule import checkpoint, moons, plotting, xor
 from chainrule.drawing import render
 from chainrule.explaining import explain
 from chainrule.expression import FUNCTIONS, Expression, ExpressionError, evaluate, parse_bindings
 from chainrule.extras import MissingExtraError, MissingProgramError, require
+from chainrule.nn import MLP
 
 
 def _bounded_int(minimum: int) -> Callable[[str], int]:
@@ -60,22 +61,77 @@ def _add_xor(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--every", type=_bounded_int(1), default=defaults.every, help="print the loss every N steps"
     )
+    parser.add_argument(
+        "--save", metavar="FILE", type=_save_path, help="save the trained model to FILE (JSON)"
+    )
+    parser.add_argument(
+        "--load",
+        metavar="FILE",
+        type=_xor_checkpoint,
+        help="continue a model saved by --save for --steps more steps, numbered on from its step count "
+        "(--seed and --hidden are then unused)",
+    )
     parser.add_argument("--plot", metavar="FILE.png", help="save the loss curve (needs chainrule[plot])")
     parser.set_defaults(handler=_run_xor, error=parser.error)
+
+
+def _xor_checkpoint(text: str) -> checkpoint.Checkpoint:
+    loaded = _checkpoint_file(text)
+    model, step = loaded.model, loaded.info.get("step", 0)
+    xor_shaped = model.nin == 2 and len(model.nouts) == 2 and model.nouts[1] == 1
+    if not xor_shaped or model.activation != "tanh" or model.output_activation != "tanh":
+        raise argparse.ArgumentTypeError(
+            f"{text} holds {model!r}, not an XOR network MLP(2, [hidden, 1]) of tanh"
+        )
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise argparse.ArgumentTypeError(f"{text}: its step count must be a whole number >= 0, got {step!r}")
+    return loaded
 
 
 def _run_xor(args: argparse.Namespace) -> int:
     config = xor.XorConfig(seed=args.seed, steps=args.steps, lr=args.lr, hidden=args.hidden, every=args.every)
     if args.plot and (failure := _check_plot(args)):
         return failure
+    model, start = (args.load.model, args.load.info.get("step", 0)) if args.load else (xor.build(config), 0)
     losses: list[float] = []
-    for line in xor.run(config, losses):
+    for line in xor.run(config, losses, model, start):
         print(line, flush=True)
     if args.plot:
         plotting.save_loss_plot(
             losses, args.plot, f"XOR: MLP(2, [{config.hidden}, 1]), sum of squared errors"
         )
         print(f"loss curve saved to {args.plot}")
+    if args.save:
+        return _save(model, args.save, {"command": "xor", "step": start + config.steps})
+    return 0
+
+
+def _checkpoint_file(text: str) -> checkpoint.Checkpoint:
+    """argparse type: a checkpoint read whole, or a usage error (exit 2) naming the file and the fault."""
+    try:
+        return checkpoint.read(text)
+    except (OSError, checkpoint.CheckpointError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _save_path(text: str) -> Path:
+    """argparse type: a file path in an existing directory, checked before any training is spent."""
+    path = Path(text)
+    if path.is_dir() or not path.parent.is_dir():
+        problem = (
+            "is a directory" if path.is_dir() else f"is in {str(path.parent)!r}, which is not a directory"
+        )
+        raise argparse.ArgumentTypeError(f"cannot save to {text!r}: it {problem}")
+    return path
+
+
+def _save(model: MLP, path: Path, info: dict) -> int:
+    try:
+        checkpoint.save(model, path, info)
+    except OSError as error:
+        print(f"chainrule: error: could not save {path}: {error}", file=sys.stderr)
+        return 1
+    print(f"saved {path} (step {info['step']})", file=sys.stderr)
     return 0
 
 

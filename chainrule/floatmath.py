@@ -23,8 +23,10 @@ def power(base: float, exponent: float) -> float:
 
 def power_slope(x: float, n: float) -> float:
     """d/dx x^n = n·x^(n-1); at x = 0 with 0 < n < 1 it is infinite and with n = 0 zero (as in PyTorch)."""
+    if n == 0:  # x^0 is constant; n·x^-1 would be 0·inf = NaN where 1/x overflows (subnormal x)
+        return 0.0
     if x == 0 and n < 1:
-        return 0.0 if n == 0 else math.inf
+        return math.inf
     return n * power(x, n - 1)
 
 

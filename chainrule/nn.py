@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from chainrule.engine import Value
 
@@ -18,10 +18,46 @@ def _check_activation(activation: str) -> str:
 
 
 class Module:
-    """Anything with parameters: they can be listed, and their gradients zeroed."""
+    """Anything with parameters: they can be listed, named, saved and loaded, and their gradients zeroed."""
 
     def parameters(self) -> list[Value]:
         return []
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(dotted name, parameter) pairs in parameters() order: "layers.0.neurons.1.w.0" and so on."""
+        named = []
+        for attribute, item in vars(self).items():
+            for key, value in enumerate(item) if isinstance(item, list) else [(None, item)]:
+                name = attribute if key is None else f"{attribute}.{key}"
+                if isinstance(value, Value):
+                    named.append((name, value))
+                elif isinstance(value, Module):
+                    named.extend((f"{name}.{inner}", p) for inner, p in value.named_parameters())
+        if sorted(map(id, (p for _, p in named))) != sorted(map(id, self.parameters())):
+            raise TypeError(
+                f"cannot name the parameters of {type(self).__name__}: keep them in attributes that are "
+                "Values, Modules or lists of them, as parameters() lists them"
+            )
+        return named
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value by name: {name: p.data}."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set every parameter from `state`; checks it all first, so a bad state changes nothing."""
+        named = dict(self.named_parameters())
+        missing, unexpected = sorted(named.keys() - state.keys()), sorted(state.keys() - named.keys())
+        if missing or unexpected:
+            raise ValueError(
+                f"the state does not fit this {type(self).__name__}: missing {missing or 'nothing'}, "
+                f"unexpected {unexpected or 'nothing'} (was it saved from another architecture?)"
+            )
+        for name, number in state.items():
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise TypeError(f"parameter {name} must be a number, got {type(number).__name__}: {number!r}")
+        for name, p in named.items():
+            p.data = float(state[name])
 
     def zero_grad(self) -> None:
         # Zeroing: gradients accumulate by design (+= in every closure), so without this reset
@@ -92,9 +128,16 @@ class MLP(Module):
         output_activation: str | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if not nouts:
-            raise ValueError("an MLP needs at least one layer: nouts is empty")
+        if not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes such as [4, 1], got {nouts!r}")
         last = _check_activation(output_activation or activation)
+        # the architecture, for checkpoints: MLP(**architecture) rebuilds this network's shape
+        self.nin, self.nouts, self.activation, self.output_activation = (
+            nin,
+            list(nouts),
+            _check_activation(activation),
+            last,
+        )
         sizes = [nin, *nouts]
         self.layers = [
             Layer(sizes[i], sizes[i + 1], last if i == len(nouts) - 1 else activation, rng)

@@ -29,14 +29,17 @@ def build(config: XorConfig) -> MLP:
     return MLP(2, [config.hidden, 1])
 
 
-def train(model: MLP, config: XorConfig) -> Iterator[tuple[int, float]]:
-    """Yield (step, loss) for steps 0..config.steps; the last loss is measured after the final update."""
+def train(model: MLP, config: XorConfig, start: int = 0) -> Iterator[tuple[int, float]]:
+    """Yield (step, loss) for steps start..start + config.steps; the last loss is after the final update.
+
+    `start` is the number of updates the model has had already (a checkpoint's "step"): it only numbers steps.
+    """
     optimizer = SGD(model.parameters(), lr=config.lr)
     targets = [float(label) for label in CORNERS.labels]
-    for step in range(config.steps + 1):
+    for step in range(start, start + config.steps + 1):
         loss = sum_squared_error([model(x) for x in CORNERS.points], targets)
         yield step, loss.data
-        if step == config.steps:
+        if step == start + config.steps:
             return
         optimizer.zero_grad()
         loss.backward()
@@ -53,13 +56,18 @@ def prediction_lines(model: MLP) -> list[str]:
     return lines
 
 
-def run(config: XorConfig, losses: list[float] | None = None) -> Iterator[str]:
-    """The printed log, line by line, as the engine computes it; every step's loss is appended to `losses`."""
-    model = build(config)
-    for step, loss in train(model, config):
+def run(
+    config: XorConfig, losses: list[float] | None = None, model: MLP | None = None, start: int = 0
+) -> Iterator[str]:
+    """The printed log line by line, as computed; every step's loss is appended to `losses`.
+
+    Continues `model` from step `start` if given (a checkpoint), else trains a new one from config.seed.
+    """
+    model = model if model is not None else build(config)
+    for step, loss in train(model, config, start):
         if losses is not None:
             losses.append(loss)
-        if step % config.every == 0 or step == config.steps:
+        if step % config.every == 0 or step in (start, start + config.steps):
             yield f"step {step} loss {loss:.6f}"
     yield "Final predictions:"
     yield from prediction_lines(model)

@@ -20,6 +20,17 @@ def torch():
     return torch_module
 
 
+def pytest_configure(config):
+    """Hypothesis profiles: "ci" runs the property tests at full strength (a few thousand examples in all),
+    the default "dev" keeps local runs quick; CHAINRULE_HYPOTHESIS_PROFILE=ci selects the first (.ci/run
+    does). No deadline: the machines are shared, and timing is noise, never a test."""
+    from hypothesis import settings
+
+    settings.register_profile("dev", max_examples=100, deadline=None)
+    settings.register_profile("ci", max_examples=1000, deadline=None, print_blob=True)
+    settings.load_profile(os.environ.get("CHAINRULE_HYPOTHESIS_PROFILE", "dev"))
+
+
 @pytest.fixture(scope="session")
 def dot():
     """The path of Graphviz's `dot`. Skips without it, unless CHAINRULE_REQUIRE_DOT=1 (as in CI)."""

@@ -1,0 +1,78 @@
+"""grad and value_and_grad: gradients of functions of plain numbers, in the style of HIPS autograd and JAX."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from chainrule.engine import Value
+from chainrule.grad_mode import enable_grad
+
+Gradient = float | tuple[float, ...]
+ArgNums = int | Sequence[int]
+
+
+def _is_index(n: object) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool)
+
+
+def _check_argnums(argnums: ArgNums) -> tuple[int, ...]:
+    positions = (argnums,) if _is_index(argnums) else argnums
+    if not isinstance(positions, Sequence) or isinstance(positions, str) or not positions:
+        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
+    if not all(_is_index(n) for n in positions):
+        raise TypeError(f"argnums must hold ints, got {argnums!r}")
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"argnums lists a position twice: {argnums!r}")
+    return tuple(positions)
+
+
+def value_and_grad(
+    f: Callable[..., Value | float], argnums: ArgNums = 0
+) -> Callable[..., tuple[float, Gradient]]:
+    """(f(x), ∂f/∂x) for the arguments at `argnums`: a float for an int argnums, a tuple for a sequence.
+
+    `f` is written with Value operations (x * y, x.tanh()...) and called with plain numbers; the
+    arguments at `argnums` become leaves of a fresh graph (recorded even inside `no_grad()`), the
+    others are passed unchanged, and one backward pass gives every gradient.
+    """
+    positions = _check_argnums(argnums)
+
+    @functools.wraps(f)
+    def evaluate(*args: Any, **kwargs: Any) -> tuple[float, Gradient]:
+        if any(not -len(args) <= n < len(args) for n in positions):
+            raise ValueError(
+                f"argnums {argnums!r} is out of range for a call with {len(args)} positional arguments"
+            )
+        indices = [n % len(args) for n in positions]
+        if len(set(indices)) != len(indices):
+            raise ValueError(f"argnums {argnums!r} names one of the {len(args)} arguments twice")
+        arguments = list(args)
+        for i in indices:
+            if isinstance(arguments[i], Value):
+                raise TypeError(f"argument {i} is already a Value: grad takes plain numbers (no nesting)")
+            arguments[i] = Value(arguments[i])
+        with enable_grad():
+            out = f(*arguments, **kwargs)
+        if not isinstance(out, Value):
+            if isinstance(out, bool) or not isinstance(out, int | float):
+                name = getattr(f, "__name__", "f")
+                raise TypeError(f"{name} must return one Value (a scalar), got {type(out).__name__}")
+            out = Value(out)  # a constant: every gradient is 0
+        out.backward()
+        grads = tuple(arguments[i].grad for i in indices)
+        return out.data, grads[0] if _is_index(argnums) else grads
+
+    return evaluate
+
+
+def grad(f: Callable[..., Value | float], argnums: ArgNums = 0) -> Callable[..., Gradient]:
+    """∂f/∂x for the arguments at `argnums`, as a function of the same numbers as f: see value_and_grad."""
+    both = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def gradient(*args: Any, **kwargs: Any) -> Gradient:
+        return both(*args, **kwargs)[1]
+
+    return gradient

@@ -1,0 +1,498 @@
+"""One test per row of docs/bad-input.md (test_v01_... for row V01), each checking what the row states."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import chainrule
+from chainrule import (
+    MLP,
+    SGD,
+    Adam,
+    CheckpointError,
+    GradcheckError,
+    Layer,
+    Neuron,
+    Value,
+    cli,
+    grad,
+    gradcheck,
+    hinge,
+    mse,
+    sum_squared_error,
+    value_and_grad,
+)
+from chainrule import checkpoint as ckpt
+from chainrule.check import numerical_gradient
+
+NAN, INF = math.nan, math.inf
+TABLE = Path(__file__).parent.parent / "docs" / "bad-input.md"
+
+
+def test_every_row_of_the_table_has_a_test_and_every_test_a_row():
+    rows = set(re.findall(r"^\| ([A-Z]\d\d) \|", TABLE.read_text(), flags=re.MULTILINE))
+    tests = {name.split("_")[1].upper() for name in globals() if re.fullmatch(r"test_[a-z]\d\d_\w+", name)}
+    assert rows and rows == tests
+
+
+# --- Numbers and the engine ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["1.5", None, 1j, [1.0]])
+def test_v01_a_non_number_is_refused_naming_its_type(data):
+    with pytest.raises(TypeError, match=f"Value takes an int or a float, got {type(data).__name__}: "):
+        Value(data)
+
+
+def test_v02_a_bool_is_not_a_number():
+    with pytest.raises(TypeError, match="got bool: True"):
+        Value(True)
+
+
+@pytest.mark.parametrize("op", [lambda x: x + "a", lambda x: x * None, lambda x: None * x])
+def test_v03_a_non_number_operand_is_refused(op):
+    with pytest.raises(TypeError, match="Value takes an int or a float"):
+        op(Value(1.0))
+
+
+def test_v04_nan_is_data_and_spreads_as_ieee_says():
+    x = Value(NAN)
+    linear = x * 2 + 1
+    linear.backward()
+    assert math.isnan(linear.data) and x.grad == 2.0  # d(2x + 1)/dx does not involve x
+    y = Value(NAN)
+    square = y * y
+    square.backward()
+    assert math.isnan(square.data) and math.isnan(y.grad)  # d(y·y)/dy = 2y does
+
+
+def test_v05_infinity_is_data_and_follows_ieee():
+    x = Value(INF)
+    assert math.isnan((x - x).data)
+    squashed = x.tanh()
+    squashed.backward()
+    assert (squashed.data, x.grad) == (1.0, 0.0)
+    assert x.sigmoid().data == 1.0 and (-x).exp().data == 0.0
+
+
+def test_v06_overflow_gives_infinity_not_an_exception():
+    for make in (lambda v: v.exp(), lambda v: v**400):
+        x = Value(1000.0)
+        y = make(x)
+        y.backward()
+        assert y.data == INF and x.grad == INF
+
+
+@pytest.mark.parametrize("x", [0.0, -1.0])
+def test_v07_log_outside_its_domain(x):
+    with pytest.raises(ValueError, match=f"log needs a positive argument, got {x!r}"):
+        Value(x).log()
+
+
+def test_v08_log_of_nan_is_nan():
+    assert math.isnan(Value(NAN).log().data)
+
+
+@pytest.mark.parametrize(
+    "op", [lambda: Value(2.0) / 0, lambda: Value(2.0) / Value(0.0), lambda: 2 / Value(0.0)]
+)
+def test_v09_division_by_zero(op):
+    with pytest.raises(ZeroDivisionError, match=re.escape("division by zero in /: 2.0 / 0.0")):
+        op()
+
+
+def test_v10_zero_to_a_negative_power():
+    with pytest.raises(ZeroDivisionError, match="0 cannot be raised to the negative power -1"):
+        Value(0.0) ** -1
+
+
+def test_v11_negative_base_to_a_non_integer_power():
+    with pytest.raises(ValueError, match=r"negative base -8\.0 to the non-integer power 0\.5 is complex"):
+        Value(-8.0) ** 0.5
+
+
+def test_v12_negative_base_to_a_value_power():
+    with pytest.raises(ValueError, match=r"needs a base >= 0, got -2\.0"):
+        Value(-2.0) ** Value(2.0)
+
+
+def test_v13_the_edge_of_a_domain_gives_the_limit(torch):
+    x = Value(0.0)
+    root = x**0.5
+    root.backward()
+    reference = torch.tensor(0.0, requires_grad=True)
+    reference.pow(0.5).backward()
+    assert (root.data, x.grad) == (0.0, INF) == (reference.item(), reference.grad.item())
+    kink = Value(0.0)
+    kink.relu().backward()
+    reference = torch.tensor(0.0, requires_grad=True)
+    reference.relu().backward()
+    assert kink.grad == 0.0 == reference.grad.item()
+
+
+# --- Networks -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nin", [0, 2.5, True, "3", -1])
+def test_n01_a_neuron_needs_a_positive_whole_number_of_inputs(nin):
+    with pytest.raises(
+        ValueError, match=f"a neuron needs a positive whole number of inputs, got {re.escape(repr(nin))}"
+    ):
+        Neuron(nin)
+
+
+def test_n02_a_layer_needs_neurons():
+    with pytest.raises(ValueError, match="a layer needs a positive whole number of neurons, got 0"):
+        Layer(2, 0)
+
+
+@pytest.mark.parametrize("nouts", [[], 4])
+def test_n03_an_mlp_needs_a_list_of_layer_sizes(nouts):
+    with pytest.raises(
+        ValueError,
+        match="nouts must be a non-empty list of layer sizes such as " + re.escape(f"[4, 1], got {nouts}"),
+    ):
+        MLP(2, nouts)
+
+
+def test_n04_an_unknown_activation():
+    with pytest.raises(ValueError, match="unknown activation 'gelu'; choose one of tanh, relu, linear"):
+        MLP(2, [1], activation="gelu")
+
+
+@pytest.mark.parametrize(
+    ("model", "inputs", "message"),
+    [(Neuron(2), [1.0, 2.0, 3.0], "takes 2 inputs, got 3"), (MLP(2, [4, 1]), [1.0], "takes 2 inputs, got 1")],
+)
+def test_n05_the_wrong_number_of_inputs(model, inputs, message):
+    with pytest.raises(ValueError, match=f"this neuron {message}"):
+        model(inputs)
+
+
+def test_n06_inputs_that_are_not_numbers():
+    with pytest.raises(TypeError, match="got str: 'a'"):
+        MLP(2, [1])(["a", "b"])
+
+
+def test_n07_nan_inputs_give_a_nan_output():
+    assert math.isnan(MLP(2, [4, 1], rng=random.Random(0))([NAN, 0.0]).data)
+
+
+# --- Losses and optimizers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", [mse, sum_squared_error, hinge])
+def test_l01_predictions_and_targets_must_pair_up(loss):
+    with pytest.raises(ValueError, match="2 predictions but 1 targets: they must pair up"):
+        loss([Value(1.0), Value(2.0)], [1.0])
+
+
+@pytest.mark.parametrize("loss", [mse, sum_squared_error, hinge])
+def test_l02_a_loss_needs_a_prediction(loss):
+    with pytest.raises(ValueError, match="a loss needs at least one prediction"):
+        loss([], [])
+
+
+@pytest.mark.parametrize("optimizer", [SGD, Adam])
+def test_o01_an_optimizer_needs_parameters(optimizer):
+    with pytest.raises(ValueError, match=re.escape("the optimizer was given no parameters (an empty list)")):
+        optimizer([], lr=0.1)
+
+
+def test_o02_parameters_must_be_values():
+    with pytest.raises(TypeError, match="parameters must be Values, got float"):
+        SGD([1.0], lr=0.1)
+
+
+@pytest.mark.parametrize("lr", [0, -0.1, NAN, INF, True, "0.1"])
+@pytest.mark.parametrize("optimizer", [SGD, Adam])
+def test_o03_the_learning_rate_must_be_a_positive_finite_number(optimizer, lr):
+    with pytest.raises(ValueError, match=f"lr must be a positive finite number, got {re.escape(repr(lr))}"):
+        optimizer([Value(1.0)], lr=lr)
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda p: SGD(p, lr=0.1, momentum=1), "momentum must be in"),
+        (lambda p: Adam(p, betas=(1, 0.9)), "betas must be two numbers in"),
+        (lambda p: Adam(p, eps=0), "eps must be a positive finite number"),
+    ],
+)
+def test_o04_optimizer_settings_out_of_range(make, name):
+    with pytest.raises(ValueError, match=name):
+        make([Value(1.0)])
+
+
+# --- Gradients ------------------------------------------------------------------------------------
+
+
+def product(x, y):
+    return x * y
+
+
+def test_g01_argnums_past_the_arguments():
+    with pytest.raises(ValueError, match="argnums 2 is out of range for a call with 2 positional arguments"):
+        grad(product, 2)(1.0, 2.0)
+
+
+@pytest.mark.parametrize("argnums", ["0", 1.0, True, ()])
+def test_g02_argnums_of_the_wrong_type(argnums):
+    with pytest.raises(TypeError, match="argnums must be an int or a non-empty sequence of ints"):
+        grad(product, argnums)
+
+
+@pytest.mark.parametrize("argnums", [(0, 0), (0, -2)])
+def test_g03_an_argument_named_twice(argnums):
+    with pytest.raises(ValueError, match="twice"):
+        value_and_grad(product, argnums)(1.0, 2.0)
+
+
+def test_g04_a_differentiated_argument_that_is_not_a_number():
+    with pytest.raises(TypeError, match=r"got str: '1\.0'"):
+        grad(product)("1.0", 2.0)
+    with pytest.raises(TypeError, match="argument 0 is already a Value"):
+        grad(product)(Value(1.0), 2.0)
+
+
+@pytest.mark.parametrize(("result", "kind"), [([Value(1.0)], "list"), ("1.0", "str")])
+def test_g05_f_must_return_one_scalar(result, kind):
+    def f(x):
+        return result
+
+    with pytest.raises(TypeError, match=f"f must return one Value \\(a scalar\\), got {kind}"):
+        grad(f)(1.0)
+    assert value_and_grad(lambda x: 3.0)(1.0) == (3.0, 0.0)
+
+
+def test_g06_the_wrong_number_of_arguments_is_pythons_own_error():
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'y'"):
+        grad(product)(1.0)
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'y'"):
+        gradcheck(product, [1.0])
+
+
+def test_g07_gradcheck_inputs_must_be_numbers():
+    with pytest.raises(TypeError, match=r"got str: '1\.0'"):
+        gradcheck(product, ["1.0", 2.0])
+
+
+def test_g08_a_broken_graph_is_caught_naming_the_worst_input_and_both_numbers():
+    def leaves_the_graph(x, y):
+        return Value(x.data**2) + x + y  # .data leaves the graph: the engine sees only x + y
+
+    with pytest.raises(GradcheckError) as raised:
+        gradcheck(leaves_the_graph, [1.5, 2.0])
+    found = re.fullmatch(
+        r"gradient mismatch at input 0 \(x = 1\.5\): engine 1\.0, central differences (\S+) \(tolerance.*\)",
+        str(raised.value),
+    )
+    assert found and float(found[1]) == numerical_gradient(leaves_the_graph, [1.5, 2.0])[0]  # ≈ 2x + 1 = 4
+
+
+# --- Checkpoints ----------------------------------------------------------------------------------
+
+
+def _saved(tmp_path: Path) -> Path:
+    path = tmp_path / "m.json"
+    chainrule.save(MLP(3, [4, 2], rng=random.Random(0)), path)
+    return path
+
+
+def test_c01_a_missing_file_is_the_os_error_naming_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"No such file or directory: .*absent\.json"):
+        chainrule.load(tmp_path / "absent.json")
+    with pytest.raises(IsADirectoryError):
+        chainrule.load(tmp_path)
+
+
+def test_c02_a_truncated_file(tmp_path):
+    path = _saved(tmp_path)
+    path.write_bytes(path.read_bytes()[:187])
+    with pytest.raises(
+        CheckpointError, match=rf"^{re.escape(str(path))}: not valid JSON, truncated or corrupted \("
+    ):
+        chainrule.load(path)
+
+
+def test_c03_a_binary_file_is_refused_unread(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_bytes(b"\x80\x04\x95 a pickle header")
+    with pytest.raises(CheckpointError, match=rf"^{re.escape(str(path))}: not a text file"):
+        chainrule.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"weights": [1, 2]}',
+            'not a chainrule checkpoint \\(no "format": "chainrule-checkpoint" at the top\\)',
+        ),
+        ('{"format": "chainrule-checkpoint", "format": "x"}', "a key appears twice"),
+        ('{"format": NaN}', "NaN is not JSON"),
+    ],
+)
+def test_c04_json_that_is_not_a_checkpoint(tmp_path, text, message):
+    path = tmp_path / "m.json"
+    path.write_text(text)
+    with pytest.raises(CheckpointError, match=message):
+        chainrule.load(path)
+
+
+def _rewrite(path: Path, change) -> Path:
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_c05_another_version(tmp_path):
+    path = _rewrite(_saved(tmp_path), lambda d: d.update(version=2))
+    with pytest.raises(
+        CheckpointError, match=r"m\.json: checkpoint version 2; this chainrule reads version 1$"
+    ):
+        chainrule.load(path)
+
+
+def test_c06_parameters_that_do_not_fit_the_architecture(tmp_path):
+    path = _rewrite(_saved(tmp_path), lambda d: d["architecture"].update(nouts=[4, 3]))
+    with pytest.raises(
+        CheckpointError, match=re.escape("MLP(3, [4, 3]) has 31 parameters but the file holds 26")
+    ):
+        chainrule.load(path)
+    renamed = lambda d: d.update(parameters={k.replace("w.1", "w.7"): v for k, v in d["parameters"].items()})  # noqa: E731
+    with pytest.raises(CheckpointError, match=r"missing \[.*\], unexpected \["):
+        chainrule.load(_rewrite(path, lambda d: (d["architecture"].update(nouts=[4, 2]), renamed(d))))
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True])
+def test_c07_a_parameter_that_is_not_a_number(tmp_path, bad):
+    path = _rewrite(_saved(tmp_path), lambda d: d["parameters"].update({"layers.0.neurons.0.b": bad}))
+    with pytest.raises(
+        CheckpointError,
+        match=rf"parameter layers\.0\.neurons\.0\.b must be a number .*got {re.escape(repr(bad))}",
+    ):
+        chainrule.load(path)
+
+
+@pytest.mark.parametrize(
+    ("model", "info"), [(Neuron(2), None), (MLP(2, [1]), {"when": object()}), (MLP(2, [1]), [("step", 1)])]
+)
+def test_c08_what_cannot_be_saved_touches_no_file(tmp_path, model, info):
+    with pytest.raises(TypeError):
+        chainrule.save(model, tmp_path / "m.json", info)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [(lambda s: s.popitem(), ValueError), (lambda s: s.update({"layers.0.neurons.0.b": "1"}), TypeError)],
+)
+def test_c09_load_state_dict_checks_everything_before_changing_anything(change, error):
+    model = MLP(2, [3, 1], rng=random.Random(0))
+    before = model.state_dict()
+    state = dict.fromkeys(before, 0.25)
+    change(state)
+    with pytest.raises(error):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+def test_c10_saving_into_a_missing_directory_names_the_target(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"No such file or directory: '.*absent/m\.json'"):
+        chainrule.save(MLP(2, [1]), tmp_path / "absent" / "m.json")
+
+
+# --- The command line -----------------------------------------------------------------------------
+
+
+def _exit_2(capsys, *argv: str) -> str:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(list(argv))
+    assert raised.value.code == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""  # nothing trained, nothing printed
+    return printed.err
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "-1 is too small: it must be at least 0"),
+        ("abc", "'abc' is not a whole number"),
+        ("1.5", "'1.5' is not a whole number"),
+    ],
+)
+def test_x01_bad_steps(capsys, value, message):
+    assert f"chainrule xor: error: argument --steps: {message}" in _exit_2(capsys, "xor", "--steps", value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("0", "0 must be a positive finite number"), ("-0.1", "-0.1 must be a positive finite number"),
+     ("nan", "nan must be a positive finite number"), ("inf", "inf must be a positive finite number"),
+     ("abc", "'abc' is not a number")],
+)  # fmt: skip
+def test_x02_bad_learning_rate(capsys, value, message):
+    assert f"argument --lr: {message}" in _exit_2(capsys, "xor", "--lr", value)
+
+
+@pytest.mark.parametrize("option", ["--hidden", "--every"])
+def test_x03_bad_sizes(capsys, option):
+    assert f"argument {option}: 0 is too small: it must be at least 1" in _exit_2(capsys, "xor", option, "0")
+
+
+def test_x04_bad_seed(capsys):
+    assert "argument --seed: invalid int value: 'abc'" in _exit_2(capsys, "xor", "--seed", "abc")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["xor", "--bogus"], "unrecognized arguments: --bogus"), (["bogus"], "invalid choice: 'bogus'"),
+     ([], "the following arguments are required: COMMAND")],
+)  # fmt: skip
+def test_x05_unknown_options_and_commands(capsys, argv, message):
+    assert message in _exit_2(capsys, *argv)
+
+
+def test_x06_bad_checkpoint_to_load(tmp_path, capsys):
+    assert "argument --load: [Errno 2] No such file" in _exit_2(
+        capsys, "xor", "--load", str(tmp_path / "absent.json")
+    )
+    path = _saved(tmp_path)  # MLP(3, [4, 2]): not an XOR network
+    assert "not an XOR network MLP(2, [hidden, 1]) of tanh" in _exit_2(capsys, "xor", "--load", str(path))
+    path.write_text("{")
+    assert f"argument --load: {path}: not valid JSON" in _exit_2(capsys, "xor", "--load", str(path))
+
+
+def test_x07_bad_place_to_save(tmp_path, capsys):
+    assert f"argument --save: cannot save to '{tmp_path}': it is a directory" in _exit_2(
+        capsys, "xor", "--save", str(tmp_path)
+    )
+    assert "which is not a directory" in _exit_2(capsys, "xor", "--save", str(tmp_path / "none" / "m.json"))
+
+
+def test_x08_a_save_that_fails_while_writing_exits_1_and_keeps_the_old_file(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "m.json"
+    assert cli.main(["xor", "--steps", "3", "--save", str(path)]) == 0
+    before = path.read_bytes()
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ckpt.os, "fsync", disk_full)
+    assert cli.main(["xor", "--steps", "5", "--save", str(path)]) == 1
+    assert (
+        f"chainrule: error: could not save {path}: [Errno 28] No space left on device"
+        in capsys.readouterr().err
+    )
+    assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]
+    assert sys.modules["chainrule.checkpoint"] is ckpt

@@ -256,39 +256,94 @@ def _add_moons(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=_bounded_int(1), default=defaults.steps, help="SGD steps")
     parser.add_argument("--n", type=_bounded_int(2), default=defaults.n, help="number of points")
     parser.add_argument("--noise", type=_finite_float(allow_zero=True), default=defaults.noise, help="noise")
+    parser.add_argument(
+        "--decay-steps",
+        type=_bounded_int(1),
+        help="steps over which lr falls to its end value (default: --steps); a continued run keeps its own",
+    )
     parser.add_argument("--plot", metavar="FILE.png", help="save the decision boundary and the loss curve")
     parser.add_argument(
         "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"
     )
+    parser.add_argument(
+        "--save", metavar="FILE", type=_save_path, help="save the trained model to FILE (JSON)"
+    )
+    parser.add_argument(
+        "--load",
+        metavar="FILE",
+        type=_moons_checkpoint,
+        help="continue a run saved by --save for --steps more steps, on its own data and lr schedule "
+        "(--seed, --n, --noise and --decay-steps then come from the file)",
+    )
     parser.set_defaults(handler=_run_moons, error=parser.error)
+
+
+_MOONS_RUN = ("seed", "n", "noise", "decay_steps")  # what a moons checkpoint keeps of its run
+
+
+def _moons_checkpoint(text: str) -> checkpoint.Checkpoint:
+    loaded = _checkpoint_file(text)
+    model, info = loaded.model, loaded.info
+    moons_shaped = model.nin == 2 and list(model.nouts) == [16, 16, 1]
+    if not moons_shaped or model.activation != "relu" or model.output_activation != "linear":
+        raise argparse.ArgumentTypeError(
+            f"{text} holds {model!r}, not the moons network MLP(2, [16, 16, 1]) of relu with a linear output"
+        )
+    missing = [key for key in ("step", *_MOONS_RUN) if key not in info]
+    if info.get("command") != "moons" or missing:
+        raise argparse.ArgumentTypeError(
+            f"{text} was not saved by `chainrule moons --save` "
+            f"(its info lacks {', '.join(missing) or 'command: moons'})"
+        )
+    try:
+        moons.dataset(moons.MoonsConfig(**{key: info[key] for key in _MOONS_RUN}))
+    except (TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"{text}: its run settings are not valid: {error}") from None
+    step = info["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise argparse.ArgumentTypeError(f"{text}: its step count must be a whole number >= 0, got {step!r}")
+    return loaded
 
 
 def _run_moons(args: argparse.Namespace) -> int:
     if args.plot and (failure := _check_plot(args)):
         return failure
-    config = moons.MoonsConfig(seed=args.seed, n=args.n, noise=args.noise, steps=args.steps)
-    model, dataset = moons.build(config)
+    if args.load:
+        run = {key: args.load.info[key] for key in _MOONS_RUN}
+        config = moons.MoonsConfig(steps=args.steps, **run)
+        model, dataset, start = args.load.model, moons.dataset(config), args.load.info["step"]
+    else:
+        run = {
+            "seed": args.seed,
+            "n": args.n,
+            "noise": args.noise,
+            "decay_steps": args.decay_steps or args.steps,
+        }
+        config = moons.MoonsConfig(steps=args.steps, **run)
+        (model, dataset), start = moons.build(config), 0
     loss_fn = moons.objective(model, config.alpha)  # the one place chainrule.jit goes, unless --no-jit
     print(
         f"moons: {config.n} points (noise {config.noise:g}, seed {config.seed}), MLP(2, [16, 16, 1]), "
-        f"{config.steps} steps of SGD, lr {config.lr_start:g} → {config.lr_end:g}",
+        f"steps {start} to {start + config.steps - 1} of SGD, lr {config.lr_start:g} → {config.lr_end:g} "
+        f"over {config.decay_steps} steps",
         flush=True,
     )
-    losses = [
-        progress.loss for progress in _shown(moons.train(config, model, dataset, loss_fn), config.steps)
-    ]
+    progress = moons.train(config, model, dataset, loss_fn, start)
+    losses = [item.loss for item in _shown(progress, start, config.steps)]
     final = moons.accuracy(model, dataset)
     print(
-        f"after {config.steps} steps: accuracy {final:.1%} "
+        f"after {start + config.steps} steps: accuracy {final:.1%} "
         f"({round(final * len(dataset))} of {len(dataset)} points)"
     )
     if args.plot:
         plotting.save_moons_plot(model, dataset, losses, args.plot)
         print(f"decision boundary and loss curve saved to {args.plot}")
+    if args.save:
+        return _save(model, args.save, {"command": "moons", "step": start + config.steps, **run})
     return 0
 
 
-def _shown(progress: Iterator[moons.Progress], steps: int) -> Iterator[moons.Progress]:
+def _shown(progress: Iterator[moons.Progress], start: int, steps: int) -> Iterator[moons.Progress]:
     """A tqdm bar when stdout is a terminal (and tqdm is installed), else a plain line every 10 steps."""
     try:
         tqdm = require("tqdm", "plot", "the progress bar").tqdm if sys.stdout.isatty() else None
@@ -300,9 +355,10 @@ def _shown(progress: Iterator[moons.Progress], steps: int) -> Iterator[moons.Pro
             bar.set_postfix({"loss": f"{item.loss:.4f}", "accuracy": f"{item.accuracy:.0%}"}, refresh=False)
             yield item
         return
-    width = len(str(steps - 1))
+    last = start + steps - 1
+    width = len(str(last))
     for item in progress:
-        if item.step % 10 == 0 or item.step == steps - 1:
+        if item.step % 10 == 0 or item.step in (start, last):
             print(
                 f"step {item.step:>{width}}  loss {item.loss:.6f}  "
                 f"accuracy {item.accuracy:6.1%}  lr {item.lr:.3f}",

@@ -23,7 +23,19 @@ class MoonsConfig:
     steps: int = 100
     lr_start: float = 1.0
     lr_end: float = 0.1
+    decay_steps: int | None = None  # lr falls from lr_start to lr_end over these steps (None: `steps`)
     alpha: float = 1e-4  # weight of the L2 penalty: alpha · Σ p²
+
+    def __post_init__(self) -> None:
+        def whole(value: object) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool)
+
+        if not whole(self.seed):
+            raise ValueError(f"seed must be a whole number, got {self.seed!r}")
+        if not whole(self.steps) or self.steps < 0:
+            raise ValueError(f"steps must be a whole number >= 0, got {self.steps!r}")
+        if self.decay_steps is not None and (not whole(self.decay_steps) or self.decay_steps < 1):
+            raise ValueError(f"decay_steps must be a whole number >= 1 (or None), got {self.decay_steps!r}")
 
 
 @dataclass(frozen=True)
@@ -34,11 +46,16 @@ class Progress:
     lr: float
 
 
+def dataset(config: MoonsConfig) -> data.Dataset:
+    """The two moons of config.n points, from config.seed."""
+    return data.moons(config.n, config.noise, config.seed)
+
+
 def build(config: MoonsConfig) -> tuple[MLP, data.Dataset]:
     """The network (ReLU hidden layers, linear output) and the data, both from config.seed."""
     rng = random.Random(config.seed)
     model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", rng=rng)
-    return model, data.moons(config.n, config.noise, config.seed)
+    return model, dataset(config)
 
 
 def objective(model: MLP, alpha: float) -> Objective:
@@ -60,21 +77,32 @@ def accuracy(model: MLP, dataset: data.Dataset) -> float:
 
 
 def learning_rate(config: MoonsConfig, step: int) -> float:
-    """Linear decay from lr_start at step 0 towards lr_end at the last step, as in micrograd's demo."""
-    return config.lr_start - (config.lr_start - config.lr_end) * step / config.steps
+    """lr_start - (lr_start - lr_end)·step/decay_steps, held at lr_end after: micrograd's demo schedule.
+
+    It depends on the step number alone, not on how many steps this run makes, so a run continued
+    from a checkpoint follows the same schedule as one made straight through.
+    """
+    horizon = config.decay_steps or config.steps
+    progress = min(step, horizon) / horizon
+    return config.lr_start - (config.lr_start - config.lr_end) * progress
 
 
 def train(
-    config: MoonsConfig, model: MLP, dataset: data.Dataset, loss_fn: Objective | None = None
+    config: MoonsConfig,
+    model: MLP,
+    dataset: data.Dataset,
+    loss_fn: Objective | None = None,
+    start: int = 0,
 ) -> Iterator[Progress]:
-    """Run config.steps SGD steps, yielding the loss before each update and its accuracy.
+    """Run config.steps SGD steps numbered from `start`; yield the loss before each update and its accuracy.
 
     `loss_fn` defaults to objective(model, config.alpha); pass a compiled one (chainrule.jit) to go faster.
+    `start` is the number of updates the model has had already (a checkpoint's step count).
     """
     loss_fn = loss_fn or objective(model, config.alpha)
     params = model.parameters()
     labels = [float(label) for label in dataset.labels]
-    for step in range(config.steps):
+    for step in range(start, start + config.steps):
         loss = loss_fn(dataset.points, labels)
         model.zero_grad()
         loss.backward()

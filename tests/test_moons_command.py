@@ -120,3 +120,65 @@ def test_bad_moons_options_exit_with_status_2(capsys, argv, message):
         main(["moons", *argv])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def _log_lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines() if line.startswith(("step", "after"))]
+
+
+def test_moons_save_then_load_continues_exactly_as_a_straight_run(tmp_path, capsys):
+    """12 steps straight == 7 steps saved (same 12-step schedule) + 5 more loaded, to the printed digit."""
+    base = ["moons", "--n", "16", "--seed", "5", "--no-jit"]
+    straight, first = tmp_path / "straight.json", tmp_path / "first.json"
+    assert main([*base, "--steps", "12", "--save", str(straight)]) == 0
+    straight_log = _log_lines(capsys.readouterr().out)
+    assert main([*base, "--steps", "7", "--decay-steps", "12", "--save", str(first)]) == 0
+    first_log = _log_lines(capsys.readouterr().out)
+    assert main(["moons", "--load", str(first), "--steps", "5", "--save", str(tmp_path / "second.json")]) == 0
+    second_log = _log_lines(capsys.readouterr().out)
+    assert first_log[0] == straight_log[0]  # step 0
+    assert second_log[-3:] == straight_log[-3:]  # steps 10 and 11, and the final accuracy
+    assert second_log[0].startswith("step 7 ")
+    from chainrule import checkpoint
+
+    resumed, whole = checkpoint.read(tmp_path / "second.json"), checkpoint.read(straight)
+    assert [p.data for p in resumed.model.parameters()] == [p.data for p in whole.model.parameters()]
+    assert resumed.info == whole.info
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda path: path.write_text("not json"), "not valid JSON"),
+        (lambda path: main(["xor", "--steps", "1", "--save", str(path)]), "not the moons network"),
+    ],
+)
+def test_moons_load_refuses_what_it_cannot_continue(tmp_path, capsys, make, words):
+    path = tmp_path / "bad.json"
+    make(path)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as caught:
+        main(["moons", "--load", str(path)])
+    assert caught.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+def test_moons_load_refuses_a_checkpoint_without_its_run_settings(tmp_path, capsys):
+    from chainrule import checkpoint
+
+    config = moons.MoonsConfig(n=8, steps=1)
+    model, _ = moons.build(config)
+    path = tmp_path / "bare.json"
+    checkpoint.save(model, path, {"step": 1})
+    with pytest.raises(SystemExit) as caught:
+        main(["moons", "--load", str(path)])
+    assert caught.value.code == 2
+    assert "was not saved by `chainrule moons --save`" in capsys.readouterr().err
+
+
+def test_the_schedule_depends_on_the_step_alone():
+    config = moons.MoonsConfig(steps=30, decay_steps=100)
+    assert moons.learning_rate(config, 0) == config.lr_start
+    assert moons.learning_rate(config, 100) == pytest.approx(config.lr_end)
+    assert moons.learning_rate(config, 250) == moons.learning_rate(config, 100)
+    assert moons.learning_rate(moons.MoonsConfig(steps=50), 50) == pytest.approx(config.lr_end)

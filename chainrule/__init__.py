@@ -1,6 +1,7 @@
 """chainrule: backpropagation as the chain rule over a graph of closures, one float per node."""
 
 from chainrule.check import GradcheckError, gradcheck
+from chainrule.compiler import jit
 from chainrule.engine import Value
 from chainrule.grad_mode import no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
@@ -18,6 +19,7 @@ __all__ = [
     "Value",
     "gradcheck",
     "hinge",
+    "jit",
     "mse",
     "no_grad",
     "sum_squared_error",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from chainrule import data
+from chainrule import compiler, data
+from chainrule.engine import Value
 from chainrule.losses import sum_squared_error
 from chainrule.nn import MLP
 from chainrule.optim import SGD
@@ -29,12 +30,24 @@ def build(config: XorConfig) -> MLP:
     return MLP(2, [config.hidden, 1])
 
 
-def train(model: MLP, config: XorConfig) -> Iterator[tuple[int, float]]:
-    """Yield (step, loss) for steps 0..config.steps; the last loss is measured after the final update."""
+Objective = Callable[[Sequence[Sequence[float]], Sequence[float]], Value]
+
+
+def objective(model: MLP) -> Objective:
+    """loss(points, targets) = Σ (model(x) - y)²: the reference run's loss."""
+    return lambda points, targets: sum_squared_error([model(x) for x in points], targets)
+
+
+def train(model: MLP, config: XorConfig, loss_fn: Objective | None = None) -> Iterator[tuple[int, float]]:
+    """Yield (step, loss) for steps 0..config.steps; the last loss is measured after the final update.
+
+    `loss_fn` defaults to objective(model); pass a compiled one (chainrule.jit) to go faster.
+    """
+    loss_fn = loss_fn or objective(model)
     optimizer = SGD(model.parameters(), lr=config.lr)
     targets = [float(label) for label in CORNERS.labels]
     for step in range(config.steps + 1):
-        loss = sum_squared_error([model(x) for x in CORNERS.points], targets)
+        loss = loss_fn(CORNERS.points, targets)
         yield step, loss.data
         if step == config.steps:
             return
@@ -53,10 +66,11 @@ def prediction_lines(model: MLP) -> list[str]:
     return lines
 
 
-def run(config: XorConfig) -> Iterator[str]:
-    """The printed log, line by line, as the engine computes it."""
+def run(config: XorConfig, jit: bool = False) -> Iterator[str]:
+    """The printed log, line by line, as the engine (or with jit=True, the compiled objective) computes it."""
     model = build(config)
-    for step, loss in train(model, config):
+    loss_fn = compiler.jit(objective(model)) if jit else None
+    for step, loss in train(model, config, loss_fn):
         if step % config.every == 0 or step == config.steps:
             yield f"step {step} loss {loss:.6f}"
     yield "Final predictions:"

@@ -15,7 +15,9 @@ micrograd and torch are optional (pip install "chainrule[bench]"): without them 
 from __future__ import annotations
 
 import argparse
+import gc
 import math
+import statistics
 import sys
 import time
 import tracemalloc
@@ -289,6 +291,24 @@ def bytes_per_node(make_value: Callable[[float], object], terms: int = 1000) -> 
     return used / (4 * terms + 1)
 
 
+def jit_breakdown(work: Workload, steps: int = 10) -> tuple[float, float]:
+    """(seconds for the first call: trace, generate, compile, run; median seconds of a later step)."""
+    model = _chainrule_model(work)
+    step = jit(work.objective(model))
+    gc.collect()
+    start = time.perf_counter()
+    step(work.points, work.targets)
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        loss = step(work.points, work.targets)
+        model.zero_grad()
+        loss.backward()
+        times.append(time.perf_counter() - start)
+    return first, statistics.median(times)
+
+
 # --- the run ---------------------------------------------------------------------------------------------
 
 
@@ -311,11 +331,18 @@ def available(contender: str) -> bool:
     return True
 
 
-def measure(work: Workload, contender: str, steps: int) -> Row:
-    start = time.perf_counter()
-    losses = RUNNERS[contender](work, work.lrs[:steps])
-    seconds = time.perf_counter() - start
-    return Row(work.name, contender, steps, seconds * len(work.lrs) / steps, losses)
+def measure(work: Workload, contender: str, steps: int, repeat: int) -> Row:
+    """The median time of `repeat` runs, scaled to the full number of steps."""
+    times = []
+    for _ in range(repeat):
+        # Every run starts from the same heap: what earlier runs (and torch's import) left alive is
+        # frozen out of the cyclic collector, whose full passes would otherwise scan it again and again.
+        gc.collect()
+        gc.freeze()
+        start = time.perf_counter()
+        losses = RUNNERS[contender](work, work.lrs[:steps])
+        times.append(time.perf_counter() - start)
+    return Row(work.name, contender, steps, statistics.median(times) * len(work.lrs) / steps, losses)
 
 
 def agreement(rows: list[Row]) -> dict[str, float]:
@@ -356,6 +383,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--moons-steps", type=int, default=100, help="SGD steps on moons")
     parser.add_argument("--moons-points", type=int, default=100, help="points in the moons data set")
     parser.add_argument("--slow-steps", type=int, default=10, help="moons steps for the engine and micrograd")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the median time is shown")
     parser.add_argument(
         "--contenders",
         default=",".join(CONTENDERS),
@@ -366,7 +394,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     unknown = [name for name in args.contenders if name not in CONTENDERS]
     if unknown:
         parser.error(f"unknown contender(s) {', '.join(unknown)}; choose from {', '.join(CONTENDERS)}")
-    for option in ("xor_steps", "moons_steps", "moons_points", "slow_steps"):
+    for option in ("xor_steps", "moons_steps", "moons_points", "slow_steps", "repeat"):
         if getattr(args, option) < (2 if option == "moons_points" else 1):
             parser.error(f"--{option.replace('_', '-')} is too small")
     return args
@@ -386,10 +414,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     for work in workloads:
         for name in contenders:
             steps = min(args.slow_steps, len(work.lrs)) if name in slow.get(work.name, ()) else len(work.lrs)
-            rows.append(measure(work, name, steps))
+            rows.append(measure(work, name, steps, args.repeat))
             print(f"  {work.name:5} {name:9} {rows[-1].seconds:8.3f} s", file=sys.stderr, flush=True)
-    print(f"Python {sys.version.split()[0]}; seconds for the whole run (compiling included for jit).")
+    print(
+        f"Python {sys.version.split()[0]}; seconds for the whole run, the median of {args.repeat} "
+        "(compiling included for jit)."
+    )
     print("\n".join(table(rows, {work.name: len(work.lrs) for work in workloads})))
+    if "jit" in contenders:
+        print()
+        for work in workloads:
+            first, step = jit_breakdown(work)
+            print(
+                f"jit on {work.name}: first call (trace, generate, compile) {first:.2f} s; a step {step * 1e3:.2f} ms"
+            )
     print()
     print("bytes per graph node (tracemalloc; a 1000-term sum of products, leaves included):")
     engine = bytes_per_node(Value)

@@ -336,7 +336,8 @@ def _render(
     targets = _pattern(shape, input_names)
     arguments = re.findall(r"\w+", targets)
     leaf_line = [f"[{', '.join(leaf_names)}] = leaves"] if leaf_names else []
-    saved_names = "".join(f"v{i}, " for i in saved)
+    saved_names = ", ".join(f"v{i}" for i in saved)
+    saved_tuple = f"({saved_names},)" if len(saved) == 1 else f"({saved_names})"
     name = _comment(getattr(fn, "__qualname__", type(fn).__name__))
     lines = [
         f"# chainrule.jit of {name}: {node_count} nodes, one line each in forward and in backward.",
@@ -352,7 +353,7 @@ def _render(
         lines.append(f"    if not {' is '.join(f'type({a})' for a in arguments)} is float:")
         lines.append("        raise Restructure")
     lines += [f"    {line}" for line in leaf_line + forward]
-    lines.append(f"    return v{node_count - 1}, ({saved_names})")
+    lines.append(f"    return v{node_count - 1}, {saved_tuple}")
     lines += ["", "", "def backward(saved, leaves):"]
     lines += [
         f"    {line}" for line in ([f"[{saved_names}] = saved"] if saved else []) + leaf_line + backward

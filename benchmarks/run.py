@@ -425,9 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         for work in workloads:
             first, step = jit_breakdown(work)
-            print(
-                f"jit on {work.name}: first call (trace, generate, compile) {first:.2f} s; a step {step * 1e3:.2f} ms"
-            )
+            compiled = f"first call (trace, generate, compile) {first:.2f} s"
+            print(f"jit on {work.name}: {compiled}; then a step (forward + backward) {step * 1e3:.2f} ms")
     print()
     print("bytes per graph node (tracemalloc; a 1000-term sum of products, leaves included):")
     engine = bytes_per_node(Value)

@@ -425,7 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         for work in workloads:
             first, step = jit_breakdown(work)
-            compiled = f"first call (trace, generate, compile) {first:.2f} s"
+            compiled = f"first call (trace, generate, compile) {first:.3f} s"
             print(f"jit on {work.name}: {compiled}; then a step (forward + backward) {step * 1e3:.2f} ms")
     print()
     print("bytes per graph node (tracemalloc; a 1000-term sum of products, leaves included):")

@@ -98,12 +98,14 @@ def _chainrule_model(work: Workload) -> MLP:
     return model
 
 
-def _sgd_chainrule(model: MLP, loss_fn: Callable, work: Workload, lrs: Sequence[float]) -> list[float]:
-    params, losses = model.parameters(), []
+def _sgd(params: list, loss_fn: Callable, work: Workload, lrs: Sequence[float]) -> list[float]:
+    """The training loop of every graph-based contender (micrograd's demo loop): zero, backward, step."""
+    losses = []
     for lr in lrs:
         loss = loss_fn(work.points, work.targets)
         losses.append(loss.data)
-        model.zero_grad()
+        for p in params:
+            p.grad = 0.0
         loss.backward()
         for p in params:
             p.data -= lr * p.grad
@@ -112,12 +114,12 @@ def _sgd_chainrule(model: MLP, loss_fn: Callable, work: Workload, lrs: Sequence[
 
 def run_engine(work: Workload, lrs: Sequence[float]) -> list[float]:
     model = _chainrule_model(work)
-    return _sgd_chainrule(model, work.objective(model), work, lrs)
+    return _sgd(model.parameters(), work.objective(model), work, lrs)
 
 
 def run_jit(work: Workload, lrs: Sequence[float]) -> list[float]:
     model = _chainrule_model(work)
-    return _sgd_chainrule(model, jit(work.objective(model)), work, lrs)
+    return _sgd(model.parameters(), jit(work.objective(model)), work, lrs)
 
 
 def run_micrograd(work: Workload, lrs: Sequence[float]) -> list[float]:
@@ -155,16 +157,7 @@ def run_micrograd(work: Workload, lrs: Sequence[float]) -> list[float]:
         hinge = sum(((1 - y * s).relu() for s, y in zip(scores, targets)), MicroValue(0.0)) / len(scores)
         return hinge + work.alpha * sum((p * p for p in params), MicroValue(0.0))
 
-    losses = []
-    for lr in lrs:
-        loss = loss_fn(work.points, work.targets)
-        losses.append(loss.data)
-        for p in params:
-            p.grad = 0.0
-        loss.backward()
-        for p in params:
-            p.data -= lr * p.grad
-    return losses
+    return _sgd(params, loss_fn, work, lrs)
 
 
 def run_torch(work: Workload, lrs: Sequence[float]) -> list[float]:

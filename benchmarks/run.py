@@ -350,20 +350,22 @@ def agreement(rows: list[Row]) -> dict[str, float]:
 
 def table(rows: list[Row], full_steps: dict[str, int]) -> list[str]:
     lines = [
-        "| workload | contender | steps run | seconds (full run) | × micrograd | last loss | agrees |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+        "| workload | contender | steps run | seconds (full run) | ms a step | × micrograd | last loss "
+        "| agrees |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for name in full_steps:
         group = [row for row in rows if row.workload == name]
         micro = next((row.seconds for row in group if row.contender == "micrograd"), None)
         differences = agreement(group)
         for row in group:
-            ratio = f"{row.seconds / micro:.3f}" if micro else "n/a"
+            ratio = f"{row.seconds / micro:.3g}" if micro else "n/a"
+            per_step = row.seconds / full_steps[name] * 1e3
             scaled = "" if row.steps == full_steps[name] else f" (scaled from {row.steps})"
             ok = "yes" if differences[row.contender] <= 1e-9 else f"NO ({differences[row.contender]:.1e})"
             lines.append(
-                f"| {name} | {row.contender} | {row.steps} | {row.seconds:.3f}{scaled} | {ratio} | "
-                f"{row.losses[-1]:.9f} | {ok} |"
+                f"| {name} | {row.contender} | {row.steps} | {row.seconds:.3f}{scaled} | {per_step:.3g} "
+                f"| {ratio} | {row.losses[-1]:.9f} | {ok} |"
             )
     return lines
 
@@ -419,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for work in workloads:
             first, step = jit_breakdown(work)
             compiled = f"first call (trace, generate, compile) {first:.3f} s"
-            print(f"jit on {work.name}: {compiled}; then a step (forward + backward) {step * 1e3:.2f} ms")
+            print(f"jit on {work.name}: {compiled}; then a step (forward + backward) {step * 1e3:.3g} ms")
     print()
     print("bytes per graph node (tracemalloc; a 1000-term sum of products, leaves included):")
     engine = bytes_per_node(Value)

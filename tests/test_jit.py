@@ -417,7 +417,7 @@ def test_benchmark_script_runs_with_tiny_sizes():
     ]
     assert len(rows) == 6
     assert all(row.split("|")[-2].strip() == "yes" for row in rows)
-    assert math.isfinite(float(rows[0].split("|")[6]))
+    assert math.isfinite(float(rows[0].split("|")[7]))
 
 
 def test_mlp_gradients_match_pytorch(torch):

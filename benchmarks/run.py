@@ -361,10 +361,11 @@ def table(rows: list[Row], full_steps: dict[str, int]) -> list[str]:
         for row in group:
             ratio = f"{row.seconds / micro:.3g}" if micro else "n/a"
             per_step = row.seconds / full_steps[name] * 1e3
+            per_step_text = f"{per_step:.3g}" if per_step < 100 else f"{per_step:.0f}"
             scaled = "" if row.steps == full_steps[name] else f" (scaled from {row.steps})"
             ok = "yes" if differences[row.contender] <= 1e-9 else f"NO ({differences[row.contender]:.1e})"
             lines.append(
-                f"| {name} | {row.contender} | {row.steps} | {row.seconds:.3f}{scaled} | {per_step:.3g} "
+                f"| {name} | {row.contender} | {row.steps} | {row.seconds:.3f}{scaled} | {per_step_text} "
                 f"| {ratio} | {row.losses[-1]:.9f} | {ok} |"
             )
     return lines

@@ -443,8 +443,8 @@ def jit(fn: Callable[..., Value]) -> Jitted:
     `.backward()`; after backward() every leaf Value fn used has the gradient the engine would give,
     added to its .grad as the engine adds it. Leaves are read at every call, so optimizers just work.
 
-    Like torch.jit.trace and jax.jit, this records one path through fn: Python control flow that depends
-    on data (`if x.data > 0:`) is frozen at trace time; a bool() of a Value while tracing warns
+    Like torch.jit.trace, this records one path through fn: Python control flow that depends on data
+    (`if x.data > 0:`) is frozen at trace time; a bool() of a Value while tracing warns
     (JitTraceWarning). Branches inside ops (relu, the domain checks) run on every call. A new argument
     shape (another list length) traces again. `.source` is the generated code, one line per node.
     """

@@ -38,18 +38,21 @@ def objective(model: MLP) -> Objective:
     return lambda points, targets: sum_squared_error([model(x) for x in points], targets)
 
 
-def train(model: MLP, config: XorConfig, loss_fn: Objective | None = None) -> Iterator[tuple[int, float]]:
-    """Yield (step, loss) for steps 0..config.steps; the last loss is measured after the final update.
+def train(
+    model: MLP, config: XorConfig, start: int = 0, loss_fn: Objective | None = None
+) -> Iterator[tuple[int, float]]:
+    """Yield (step, loss) for steps start..start + config.steps; the last loss is after the final update.
 
+    `start` is the number of updates the model has had already (a checkpoint's "step"): it only numbers steps.
     `loss_fn` defaults to objective(model); pass a compiled one (chainrule.jit) to go faster.
     """
     loss_fn = loss_fn or objective(model)
     optimizer = SGD(model.parameters(), lr=config.lr)
     targets = [float(label) for label in CORNERS.labels]
-    for step in range(config.steps + 1):
+    for step in range(start, start + config.steps + 1):
         loss = loss_fn(CORNERS.points, targets)
         yield step, loss.data
-        if step == config.steps:
+        if step == start + config.steps:
             return
         optimizer.zero_grad()
         loss.backward()
@@ -66,12 +69,24 @@ def prediction_lines(model: MLP) -> list[str]:
     return lines
 
 
-def run(config: XorConfig, jit: bool = False) -> Iterator[str]:
-    """The printed log, line by line, as the engine (or with jit=True, the compiled objective) computes it."""
-    model = build(config)
+def run(
+    config: XorConfig,
+    losses: list[float] | None = None,
+    model: MLP | None = None,
+    start: int = 0,
+    jit: bool = False,
+) -> Iterator[str]:
+    """The printed log line by line, as computed; every step's loss is appended to `losses`.
+
+    Continues `model` from step `start` if given (a checkpoint), else trains a new one from config.seed.
+    With jit=True the loss runs as compiled code (chainrule.jit): the same log, faster.
+    """
+    model = model if model is not None else build(config)
     loss_fn = compiler.jit(objective(model)) if jit else None
-    for step, loss in train(model, config, loss_fn):
-        if step % config.every == 0 or step == config.steps:
+    for step, loss in train(model, config, start, loss_fn):
+        if losses is not None:
+            losses.append(loss)
+        if step % config.every == 0 or step in (start, start + config.steps):
             yield f"step {step} loss {loss:.6f}"
     yield "Final predictions:"
     yield from prediction_lines(model)

@@ -272,16 +272,26 @@ MODULES = {"micrograd": "micrograd", "torch": "torch"}
 # --- memory: bytes per graph node, measured by tracemalloc while the graph is alive ----------------------
 
 
-def bytes_per_node(make_value: Callable[[float], object], terms: int = 1000) -> float:
-    """A sum of `terms` products of fresh leaves: 4·terms + 1 nodes, all allocated while tracing memory."""
+def bytes_per_node(make_value: Callable[[float], object], terms: int = 1000) -> tuple[float, float]:
+    """Bytes per node of a sum of `terms` products, by tracemalloc while the graph is alive.
+
+    (all nodes: the 2·terms leaves made while measuring, plus the 2·terms + 1 interior nodes;
+    interior nodes only: the leaves made before measuring)."""
     xs = [0.5 + i / terms for i in range(terms)]  # the floats exist before, as a data set would
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    total = sum((make_value(x) * make_value(x) for x in xs), make_value(0.0))
-    used = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    del total
-    return used / (4 * terms + 1)
+    figures = []
+    for leaves_counted in (True, False):
+        pairs = None if leaves_counted else [(make_value(x), make_value(x)) for x in xs]
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        if pairs is None:
+            total = sum((make_value(x) * make_value(x) for x in xs), make_value(0.0))
+        else:
+            total = sum((a * b for a, b in pairs), make_value(0.0))
+        used = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        del total, pairs
+        figures.append(used / ((4 if leaves_counted else 2) * terms + 1))
+    return figures[0], figures[1]
 
 
 def jit_breakdown(work: Workload, steps: int = 10) -> tuple[float, float]:
@@ -424,14 +434,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             compiled = f"first call (trace, generate, compile) {first:.3f} s"
             print(f"jit on {work.name}: {compiled}; then a step (forward + backward) {step * 1e3:.3g} ms")
     print()
-    print("bytes per graph node (tracemalloc; a 1000-term sum of products, leaves included):")
+    print("bytes per graph node (tracemalloc; a 1000-term sum of products): all nodes, interior nodes only")
     engine = bytes_per_node(Value)
-    print(f"  chainrule engine: {engine:.0f}")
+    print(f"  chainrule engine: {engine[0]:.0f}, {engine[1]:.0f}")
     if available("micrograd"):
         from micrograd.engine import Value as MicroValue
 
         micro = bytes_per_node(MicroValue)
-        print(f"  micrograd:        {micro:.0f}   (chainrule / micrograd = {engine / micro:.2f})")
+        ratios = f"{engine[0] / micro[0]:.2f}, {engine[1] / micro[1]:.2f}"
+        print(f"  micrograd:        {micro[0]:.0f}, {micro[1]:.0f}   (chainrule / micrograd: {ratios})")
     return 0
 
 

@@ -180,11 +180,12 @@ def test_mlps_of_several_shapes(nin, nouts, activation, output):
     assert_same(*results)
 
 
-def test_relu_kinks_on_both_sides():
-    """relu's branch runs on every call: traced on one side of the kink, called on the other and on it."""
+@pytest.mark.parametrize("traced_at", [1.0, -1.0, 0.0])
+def test_relu_kinks_on_both_sides(traced_at):
+    """relu's branch runs on every call: traced on one side of the kink or on it, called on all three."""
     w = Value(1.0)
     step = jit(lambda x: (w * x).relu() * 3)
-    for x in (1.0, -1.0, 0.0, 2.0, -0.5):
+    for x in (traced_at, 1.0, -1.0, 0.0, 2.0, -0.5, -0.0):
         w.grad = 0.0
         out = step(x)
         out.backward()

@@ -21,6 +21,7 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule.engine import Value
 from chainrule.floatmath import exp, power, power_slope, sigmoid
+from chainrule.graph import topological_order
 
 __all__ = ["JitResult", "JitTraceWarning", "Jitted", "jit"]
 
@@ -191,23 +192,6 @@ def _trace(fn: Callable[..., Value], args: tuple, kwargs: dict) -> tuple[Value, 
     return root, inputs
 
 
-def _topological_order(root: Value) -> list[Value]:
-    """Depth-first post-order, exactly as Value.backward walks it (so the sums run in the same order)."""
-    order: list[Value] = []
-    visited, stack = {root}, [(root, iter(root._prev))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                stack.append((parent, iter(parent._prev)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
-
-
 # --- code generation -----------------------------------------------------------------------------------
 
 
@@ -232,7 +216,7 @@ class _Program:
         self, fn: Callable[..., Value], shape: Any, root: Value, inputs: list[Value], positional: bool
     ) -> None:
         self.positional = positional  # traced without keyword arguments: a call's args can go straight in
-        order = _topological_order(root)
+        order = topological_order(root)  # the engine's order: the sums run as backward() runs them
         index = {id(node): i for i, node in enumerate(order)}
         is_input = {id(leaf) for leaf in inputs}
         parents = [[index[id(p)] for p in node._prev] for node in order]

@@ -2,6 +2,7 @@
 
 from chainrule.check import GradcheckError, gradcheck
 from chainrule.checkpoint import CheckpointError, load, save
+from chainrule.compiler import jit
 from chainrule.drawing import draw, to_dot
 from chainrule.engine import Value
 from chainrule.explaining import explain
@@ -27,6 +28,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "hinge",
+    "jit",
     "load",
     "mse",
     "no_grad",

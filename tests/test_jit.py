@@ -1,0 +1,440 @@
+"""chainrule.jit against the engine: the same values and gradients, to the bit (same summation order)."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import random
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from chainrule import MLP, Value, jit, no_grad, xor
+from chainrule.cli import main
+from chainrule.compiler import JitTraceWarning
+from chainrule.losses import mse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def engine_and_jit(make_fn, leaf_data, args, calls=1):
+    """Build the same fn twice over fresh leaves; run one with the engine, one through jit.
+
+    Returns ([(value, grads)] for the engine, the same for jit), one entry per call."""
+    results = []
+    for compiled in (False, True):
+        leaves = [Value(x) for x in leaf_data]
+        fn = make_fn(leaves)
+        step = jit(fn) if compiled else fn
+        runs = []
+        for _ in range(calls):
+            for leaf in leaves:
+                leaf.grad = 0.0
+            out = step(*args)
+            out.backward()
+            runs.append((out.data, [leaf.grad for leaf in leaves]))
+        results.append(runs)
+    return results
+
+
+def assert_same(engine_runs, jit_runs):
+    assert len(engine_runs) == len(jit_runs)
+    for (value, grads), (jit_value, jit_grads) in zip(engine_runs, jit_runs):
+        assert jit_value == value
+        assert jit_grads == grads  # bit-identical: the same expressions summed in the same order
+
+
+OPS = {
+    "add": lambda a, b, x: a + b * x,
+    "radd": lambda a, b, x: 2.5 + a * x,
+    "mul": lambda a, b, x: a * b * x,
+    "rmul": lambda a, b, x: 3 * a * b,
+    "sub": lambda a, b, x: a - b * x,
+    "rsub": lambda a, b, x: 1.5 - a * b,
+    "div": lambda a, b, x: a / (b * x),
+    "rdiv": lambda a, b, x: 2.0 / (a * x),
+    "pow_int": lambda a, b, x: (a * x) ** 3,
+    "pow_negative": lambda a, b, x: (a * x) ** -2,
+    "pow_fraction": lambda a, b, x: (a * b) ** 0.5,
+    "pow_zero": lambda a, b, x: (a * x) ** 0,
+    "pow_value": lambda a, b, x: (a * b) ** (b * x),
+    "rpow": lambda a, b, x: 2 ** (a * x),
+    "neg": lambda a, b, x: -(a * b) * x,
+    "tanh": lambda a, b, x: (a * x + b).tanh(),
+    "exp": lambda a, b, x: (a * x - b).exp(),
+    "log": lambda a, b, x: (a * b * x).log(),
+    "relu": lambda a, b, x: (a * x - b).relu() + (b - a * x).relu(),
+    "sigmoid": lambda a, b, x: (a * x + b).sigmoid(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_matches_the_engine(name):
+    op = OPS[name]
+    engine, compiled = engine_and_jit(lambda leaves: lambda x: op(*leaves, x), [0.7, 1.3], (0.9,))
+    assert_same(engine, compiled)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_matches_central_differences(name):
+    """jit's gradients against (f(p + ε) - f(p - ε)) / 2ε, moving the leaves between calls: no engine."""
+    a, b = Value(0.7), Value(1.3)
+    step = jit(lambda x: OPS[name](a, b, x))
+    out = step(0.9)
+    out.backward()
+    eps = 1e-6
+    for leaf in (a, b):
+        leaf.data += eps
+        above = step(0.9).data
+        leaf.data -= 2 * eps
+        below = step(0.9).data
+        leaf.data += eps
+        numeric = (above - below) / (2 * eps)
+        assert leaf.grad == pytest.approx(numeric, rel=1e-5, abs=1e-7)
+
+
+def random_expression(rng: random.Random, leaves: list[Value], inputs: list, size: int) -> Value:
+    """A random graph whose later nodes reuse earlier ones (shared subexpressions), in every op's domain."""
+    pool = list(leaves) + [leaves[i % len(leaves)] * x for i, x in enumerate(inputs)]
+    for _ in range(size):
+        a, b = rng.choice(pool), rng.choice(pool)
+        kind = rng.randrange(12)
+        if kind == 0:
+            node = a + b
+        elif kind == 1:
+            node = a * b
+        elif kind == 2:
+            node = a - b
+        elif kind == 3:
+            node = a / (b * b + 1)
+        elif kind == 4:
+            node = (a * a + 0.5) ** 1.5
+        elif kind == 5:
+            node = (a * a + 1) ** (b.tanh())
+        elif kind == 6:
+            node = -a
+        elif kind == 7:
+            node = a.tanh()
+        elif kind == 8:
+            node = (a.tanh() * 2).exp()
+        elif kind == 9:
+            node = (a * a + 1).log()
+        elif kind == 10:
+            node = a.relu() * b
+        else:
+            node = (a * b).sigmoid()
+        pool.append(node)
+    return sum(pool[-5:], pool[len(leaves)])  # several roots merged: more sharing
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_expressions_with_shared_subexpressions(seed):
+    rng = random.Random(seed)
+    data = [rng.uniform(-2, 2) for _ in range(4)]
+    args = [rng.uniform(-2, 2) for _ in range(3)]
+
+    def make(leaves):
+        return lambda xs: random_expression(random.Random(seed), leaves, list(xs), 40)
+
+    engine, compiled = engine_and_jit(make, data, (args,), calls=2)
+    assert_same(engine, compiled)
+
+
+@pytest.mark.parametrize(
+    ("nin", "nouts", "activation", "output"),
+    [
+        (2, [4, 1], "tanh", None),
+        (3, [5, 5, 1], "relu", "linear"),
+        (1, [1], "tanh", None),
+        (4, [3, 2], "relu", "tanh"),
+    ],
+)
+def test_mlps_of_several_shapes(nin, nouts, activation, output):
+    rng = random.Random(7)
+    points = [[rng.uniform(-1, 1) for _ in range(nin)] for _ in range(6)]
+    targets = [rng.choice([-1.0, 1.0]) for _ in points]
+    results = []
+    for compiled in (False, True):
+        model = MLP(nin, nouts, activation, output, rng=random.Random(3))
+
+        def loss(xs, ys, model=model):
+            outputs = [model(x) for x in xs]
+            scores = [sum(out, Value(0.0)) if isinstance(out, list) else out for out in outputs]
+            return mse(scores, ys)
+
+        step = jit(loss) if compiled else loss
+        runs = []
+        for _ in range(3):  # three SGD steps: later calls read the updated weights
+            out = step(points, targets)
+            model.zero_grad()
+            out.backward()
+            runs.append((out.data, [p.grad for p in model.parameters()]))
+            for p in model.parameters():
+                p.data -= 0.1 * p.grad
+        results.append(runs)
+    assert_same(*results)
+
+
+@pytest.mark.parametrize("traced_at", [1.0, -1.0, 0.0])
+def test_relu_kinks_on_both_sides(traced_at):
+    """relu's branch runs on every call: traced on one side of the kink or on it, called on all three."""
+    w = Value(1.0)
+    step = jit(lambda x: (w * x).relu() * 3)
+    for x in (traced_at, 1.0, -1.0, 0.0, 2.0, -0.5, -0.0):
+        w.grad = 0.0
+        out = step(x)
+        out.backward()
+        expected = Value(1.0)
+        eager = (expected * x).relu() * 3
+        eager.backward()
+        assert (out.data, w.grad) == (eager.data, expected.grad)
+
+
+def test_retraces_when_the_argument_structure_changes():
+    traces = []
+    w = Value(2.0)
+
+    def fn(xs):
+        traces.append(len(xs))
+        return sum((w * x for x in xs), Value(0.0))
+
+    step = jit(fn)
+    sources = []
+    for xs in ([1.0, 2.0], [3.0, 4.0], [1.0, 2.0, 3.0], [5.0, 6.0], (7.0, 8.0, 9.0)):
+        w.grad = 0.0
+        out = step(xs)
+        out.backward()
+        assert out.data == sum(2.0 * x for x in xs)
+        assert w.grad == sum(xs)
+        sources.append(step.source)
+    # traced for 2 numbers and for 3; a shape seen before (a tuple is a list here) runs its code again
+    assert traces == [2, 3]
+    assert sources[0] == sources[1] == sources[3] != sources[2] == sources[4]
+    with pytest.raises(TypeError):  # a list of lists: traced again, and fn itself cannot multiply by a list
+        step([[1.0], [2.0]])
+    assert traces == [2, 3, 2]
+
+
+def test_gradients_accumulate_across_calls_like_the_engine():
+    def make(leaves):
+        a, b = leaves
+        return lambda x: (a * x + b).tanh() * a
+
+    results = []
+    for compiled in (False, True):
+        a, b = Value(0.3), Value(-0.4)
+        fn = make([a, b])
+        step = jit(fn) if compiled else fn
+        first = step(0.5)
+        first.backward()
+        step(1.5).backward()  # no zeroing in between: leaves accumulate
+        first.backward()  # a second backward() of one result adds again, as in the engine
+        results.append((a.grad, b.grad))
+    assert results[0] == results[1]
+    assert results[0] != (0.0, 0.0)
+
+
+def test_the_xor_run_through_jit_prints_the_same_lines():
+    config = xor.XorConfig()
+    assert list(xor.run(config, jit=True)) == list(xor.run(config))
+
+
+def test_chainrule_xor_jit_prints_the_same_text(capsys):
+    assert main(["xor", "--steps", "300", "--every", "50"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["xor", "--steps", "300", "--every", "50", "--jit"]) == 0
+    assert capsys.readouterr().out == plain
+    assert plain.count("\n") == 12
+
+
+NASTY = 'a\nraise SystemExit("boom")  # \'"\r\x0c\u2028'
+
+
+def test_labels_and_names_never_change_what_runs():
+    def build(label):
+        a, b = Value(0.5, label=label), Value(-1.5, label=label)
+
+        def fn(x):
+            h = (a * x + b).tanh()
+            h.label = label
+            return h * a
+
+        fn.__qualname__ = fn.__name__ = label
+        return jit(fn), (a, b)
+
+    clean, clean_leaves = build("w")
+    nasty, nasty_leaves = build(NASTY)
+    outs = [clean(0.25), nasty(0.25)]
+    for out in outs:
+        out.backward()
+    assert outs[0].data == outs[1].data
+    assert [v.grad for v in clean_leaves] == [v.grad for v in nasty_leaves]
+    # the text only lands in comments: the programs parse to the same tree
+    assert ast.dump(ast.parse(nasty.source)) == ast.dump(ast.parse(clean.source))
+    assert len(nasty.source.splitlines()) == len(clean.source.splitlines())
+
+
+def count_nodes(root: Value) -> int:
+    seen, stack = {root}, [root]
+    while stack:
+        for parent in stack.pop()._prev:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return len(seen)
+
+
+def test_source_is_one_line_per_node_with_the_op_named():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+
+    def fn(x):
+        return (a * x + b).tanh().relu() ** 2 - (b / a).log().exp().sigmoid()
+
+    step = jit(fn)
+    step(0.5)
+    forward, backward = step.source.split("def backward")
+    for op in ("*", "+", "tanh", "relu", "**2", "/", "log", "exp", "sigmoid", "-"):
+        assert f"  # {op}" in forward
+        assert f"# {op}" in backward
+    assigned = [line for line in forward.splitlines() if re.match(r"\s*v\d+ = ", line)]
+    assert len(assigned) == count_nodes(fn(Value(0.5))) - 1  # every node once; the input x is unpacked
+    assert "# leaf 'a'" in forward  # labels shown, quoted
+
+
+def test_jitted_function_keeps_the_signature():
+    def loss(points, targets, scale=1.0):
+        return Value(0.0)
+
+    assert inspect.signature(jit(loss)) == inspect.signature(loss)
+    assert jit(loss).__name__ == "loss"
+
+
+def test_bool_of_a_value_while_tracing_warns_and_is_unhooked_after():
+    w = Value(1.0)
+
+    def branching(x):
+        y = w * x
+        return y * 2 if y else y  # always True for a Value: the branch is frozen anyway
+
+    with pytest.warns(JitTraceWarning, match="frozen at trace time"):
+        jit(branching)(1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jit(lambda x: w * x)(1.0)  # no bool(): no warning
+        assert bool(w) is True  # outside tracing: Python's default, silently
+    assert "__bool__" not in vars(Value)
+
+    def failing(x):
+        raise RuntimeError("inside fn")
+
+    with pytest.raises(RuntimeError):
+        jit(failing)(1.0)
+    assert "__bool__" not in vars(Value)
+
+
+@pytest.mark.parametrize(
+    ("fn", "good", "bad", "error"),
+    [
+        (lambda x: (x * 1).log(), 2.0, -1.0, ValueError),
+        (lambda x: (x * 1).log(), 2.0, 0.0, ValueError),
+        (lambda x: 1 / (x * 1), 2.0, 0.0, ZeroDivisionError),
+        (lambda x: (x * 1) ** 0.5, 2.0, -4.0, ValueError),
+        (lambda x: (x * 1) ** -1, 2.0, 0.0, ZeroDivisionError),
+        (lambda x: (x * 1) ** Value(2.0), 2.0, -1.0, ValueError),
+    ],
+)
+def test_domain_errors_raise_at_every_call_as_in_the_engine(fn, good, bad, error):
+    step = jit(fn)
+    assert step(good).data == fn(Value(good)).data
+    with pytest.raises(error):
+        fn(Value(bad))
+    with pytest.raises(error):
+        step(bad)
+
+
+def test_arguments_are_checked_and_ints_become_floats():
+    w = Value(1.5)
+    step = jit(lambda xs, scale=1.0: sum((w * x for x in xs), Value(0.0)) * scale)
+    assert step([1, 2]).data == step([1.0, 2.0]).data == 4.5
+    assert step([1.0, 2.0], scale=2).data == 9.0
+    for bad in (["1"], [True], [None], "ab"):
+        with pytest.raises(TypeError, match="numbers"):
+            step(bad)
+    with pytest.raises(TypeError, match="must return a Value"):
+        jit(lambda x: x.data)(1.0)
+
+
+def test_value_arguments_run_on_the_engine():
+    w = Value(2.0)
+    step = jit(lambda x: w * x)
+    x = Value(3.0)
+    out = step(x)
+    assert isinstance(out, Value)
+    out.backward()
+    assert (x.grad, w.grad) == (2.0, 3.0)
+
+
+def test_no_grad_results_have_no_backward_effect():
+    w = Value(2.0)
+    step = jit(lambda x: w * x)
+    step(1.0)
+    with no_grad():
+        out = step(4.0)
+    out.backward()
+    assert (out.data, w.grad) == (8.0, 0.0)
+
+
+def test_moons_objective_compiles_and_matches():
+    from chainrule import moons
+
+    config = moons.MoonsConfig(n=8)
+    results = []
+    for compiled in (False, True):
+        model, dataset = moons.build(config)
+        loss_fn = moons.objective(model, config.alpha)
+        progress = list(
+            moons.train(moons.MoonsConfig(n=8, steps=3), model, dataset, jit(loss_fn) if compiled else None)
+        )
+        results.append(([p.loss for p in progress], [p.data for p in model.parameters()]))
+    assert results[0] == results[1]
+
+
+def test_benchmark_script_runs_with_tiny_sizes():
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "run.py"),
+        *("--xor-steps", "3", "--moons-steps", "2", "--moons-points", "6", "--slow-steps", "1"),
+        *("--contenders", "engine,jit,hand"),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [
+        line for line in done.stdout.splitlines() if line.startswith("| xor") or line.startswith("| moons")
+    ]
+    assert len(rows) == 6
+    assert all(row.split("|")[-2].strip() == "yes" for row in rows)
+    assert math.isfinite(float(rows[0].split("|")[7]))
+
+
+def test_mlp_gradients_match_pytorch(torch):
+    model = MLP(2, [3, 1], rng=random.Random(5))
+    points, targets = [[0.5, -1.0], [2.0, 0.25], [-0.3, 0.8]], [1.0, -1.0, 1.0]
+    out = jit(lambda xs, ys: mse([model(x) for x in xs], ys))(points, targets)
+    out.backward()
+    hidden, last = model.layers
+    w1 = torch.tensor([[w.data for w in n.w] for n in hidden.neurons], requires_grad=True)
+    b1 = torch.tensor([n.b.data for n in hidden.neurons], requires_grad=True)
+    w2 = torch.tensor([[w.data for w in n.w] for n in last.neurons], requires_grad=True)
+    b2 = torch.tensor([n.b.data for n in last.neurons], requires_grad=True)
+    scores = torch.tanh(torch.tanh(torch.tensor(points) @ w1.T + b1) @ w2.T + b2)[:, 0]
+    reference = ((scores - torch.tensor(targets)) ** 2).mean()
+    reference.backward()
+    assert out.data == pytest.approx(reference.item(), rel=1e-12)
+    expected = [g for wg, bg in zip(w1.grad, b1.grad) for g in (*wg.tolist(), bg.item())]
+    expected += [*w2.grad[0].tolist(), b2.grad[0].item()]
+    assert [p.grad for p in model.parameters()] == pytest.approx(expected, rel=1e-12, abs=1e-15)

@@ -325,18 +325,18 @@ def _run_moons(args: argparse.Namespace) -> int:
         }
         config = moons.MoonsConfig(steps=args.steps, **run)
         (model, dataset), start = moons.build(config), 0
-    loss_fn = moons.objective(model, config.alpha)
+    loss_fn, score_fn = moons.objective(model, config.alpha), None
     if not args.no_jit:
-        loss_fn = jit(loss_fn)
+        loss_fn, score_fn = jit(loss_fn), jit(lambda point: model(point))
     print(
         f"moons: {config.n} points (noise {config.noise:g}, seed {config.seed}), MLP(2, [16, 16, 1]), "
         f"steps {start} to {start + config.steps - 1} of SGD, lr {config.lr_start:g} → {config.lr_end:g} "
         f"over {config.decay_steps} steps",
         flush=True,
     )
-    progress = moons.train(config, model, dataset, loss_fn, start)
+    progress = moons.train(config, model, dataset, loss_fn, start, score_fn)
     losses = [item.loss for item in _shown(progress, start, config.steps)]
-    final = moons.accuracy(model, dataset)
+    final = moons.accuracy(model, dataset, score_fn)
     print(
         f"after {start + config.steps} steps: accuracy {final:.1%} "
         f"({round(final * len(dataset))} of {len(dataset)} points)"

@@ -62,21 +62,26 @@ def _add_xor(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--every", type=_bounded_int(1), default=defaults.every, help="print the loss every N steps"
     )
+    _add_checkpoint_options(parser, _xor_checkpoint, "--seed and --hidden are then unused")
+    parser.add_argument("--plot", metavar="FILE.png", help="save the loss curve (needs chainrule[plot])")
+    parser.add_argument(
+        "--jit", action="store_true", help="run the loss as compiled code (chainrule.jit): same log, faster"
+    )
+    parser.set_defaults(handler=_run_xor, error=parser.error)
+
+
+def _add_checkpoint_options(
+    parser: argparse.ArgumentParser, read: Callable[[str], checkpoint.Checkpoint], on_load: str
+) -> None:
     parser.add_argument(
         "--save", metavar="FILE", type=_save_path, help="save the trained model to FILE (JSON)"
     )
     parser.add_argument(
         "--load",
         metavar="FILE",
-        type=_xor_checkpoint,
-        help="continue a model saved by --save for --steps more steps, numbered on from its step count "
-        "(--seed and --hidden are then unused)",
+        type=read,
+        help=f"continue a run saved by --save for --steps more steps, numbered on from its step ({on_load})",
     )
-    parser.add_argument("--plot", metavar="FILE.png", help="save the loss curve (needs chainrule[plot])")
-    parser.add_argument(
-        "--jit", action="store_true", help="run the loss as compiled code (chainrule.jit): same log, faster"
-    )
-    parser.set_defaults(handler=_run_xor, error=parser.error)
 
 
 def _xor_checkpoint(text: str) -> checkpoint.Checkpoint:
@@ -269,15 +274,8 @@ def _add_moons(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"
     )
-    parser.add_argument(
-        "--save", metavar="FILE", type=_save_path, help="save the trained model to FILE (JSON)"
-    )
-    parser.add_argument(
-        "--load",
-        metavar="FILE",
-        type=_moons_checkpoint,
-        help="continue a run saved by --save for --steps more steps, on its own data and lr schedule "
-        "(--seed, --n, --noise and --decay-steps then come from the file)",
+    _add_checkpoint_options(
+        parser, _moons_checkpoint, "--seed, --n, --noise and --decay-steps then come from the file"
     )
     parser.set_defaults(handler=_run_moons, error=parser.error)
 

@@ -16,12 +16,8 @@ from chainrule.floatmath import exp, power, power_slope, sigmoid
 def _no_backward(grad: float) -> None: ...  # a leaf has no parents to pass anything on to
 
 
-def _lift(x: Value | float) -> Value:
-    return x if isinstance(x, Value) else Value(x)
-
-
 def _reflected(op: Callable[[Value, Value], Value]) -> Callable[[Value, float], Value]:
-    return lambda self, other: op(_lift(other), self)
+    return lambda self, other: op(Value(other), self)
 
 
 class Value:
@@ -46,8 +42,7 @@ class Value:
     # Locality: each op knows only its own derivative. Its closure gets the gradient that arrived
     # at the output and adds (+=, never =: accumulation) its share to each parent. Taking that
     # gradient as an argument, not reading out.grad, keeps the closure from referring to its own
-    # output: no reference cycle, so CPython frees a step's graph at once by reference counting
-    # instead of waiting for the cyclic garbage collector (about 3× faster training).
+    # output: no reference cycle, so reference counting frees a step's graph as soon as it is dropped.
 
     def __add__(self, other: Value | float) -> Value:
         other = other if isinstance(other, Value) else Value(other)
@@ -83,7 +78,7 @@ class Value:
 
         def _backward(grad: float) -> None:
             self.grad += grad / other.data  # d(a/b)/da = 1/b
-            other.grad -= grad * self.data / (other.data * other.data)  # d(a/b)/db = -a/b²
+            other.grad -= grad * (self.data / other.data / other.data)  # d(a/b)/db = -a/b²
 
         return Value(self.data / other.data, (self, other), "/", _backward)
 
@@ -91,7 +86,7 @@ class Value:
         """x**n for a number n: d/dx = n·x^(n-1). With a Value exponent see _pow_value."""
         if isinstance(exponent, Value):
             return self._pow_value(exponent)
-        x, n = self.data, _lift(exponent).data
+        x, n = self.data, Value(exponent).data  # Value() refuses what is not a number
         if x < 0 and not n.is_integer():
             raise ValueError(f"** of negative base {x!r} to the non-integer power {n!r} is complex")
 
@@ -109,7 +104,7 @@ class Value:
 
         def _backward(grad: float) -> None:
             self.grad += power_slope(a, b) * grad  # d(a^b)/da = b·a^(b-1)
-            exponent.grad += (out_data * math.log(a) if a > 0 else 0.0) * grad  # d(a^b)/db = a^b·ln a
+            exponent.grad += (out_data * math.log(a) if a != 0 else 0.0) * grad  # d(a^b)/db = a^b·ln a
 
         return Value(out_data, (self, exponent), "**", _backward)
 
@@ -177,23 +172,29 @@ class Value:
 
     def backward(self) -> None:
         """Fill .grad of every node behind self with d(self)/d(node): the chain rule, node by node."""
-        # Topological order: depth-first post-order lists a node only after all of its parents.
-        # An explicit stack of parent iterators, not recursion: depth has no limit.
-        topo: list[Value] = []
-        visited, stack = {self}, [(self, iter(self._prev))]
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if parent not in visited:
-                    visited.add(parent)
-                    stack.append((parent, iter(parent._prev)))
-                    break
-            else:
-                stack.pop()
-                topo.append(node)
-                if node._prev:  # interior nodes restart at zero, so a second backward() is not doubled;
-                    node.grad = 0.0  # leaves accumulate: zeroing them between steps is the caller's job
+        topo = topological_order(self)
+        for node in topo:  # interior nodes restart at zero, so a second backward() is not doubled;
+            if node._prev:  # leaves accumulate: zeroing them between steps is the caller's job
+                node.grad = 0.0
         self.grad += 1.0  # d(root)/d(root) = 1
         # Reversed, a node fires only after every node downstream of it has: its gradient is complete.
         for node in reversed(topo):
             node._backward(node.grad)
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Topological order: every node behind root, each after all of its parents (depth-first post-order).
+
+    An explicit stack of parent iterators instead of recursion, so a graph's depth has no limit."""
+    order, visited, stack = [], {root}, [(root, iter(root._prev))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent._prev)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order

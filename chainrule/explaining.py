@@ -48,7 +48,7 @@ def _div(node: Value, names: Sequence[str], out: str, grad: float) -> list[Share
     a, b = (parent.data for parent in node._prev)
     return [  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
         Share(f"1/{names[1]}", 1 / b, grad / b),
-        Share(f"-{names[0]}/{names[1]}²", -a / (b * b), -(grad * a / (b * b))),
+        Share(f"-{names[0]}/{names[1]}²", -(a / b / b), -(grad * (a / b / b))),
     ]
 
 
@@ -61,7 +61,7 @@ def _pow_number(node: Value, names: Sequence[str], out: str, grad: float) -> lis
 
 def _pow_value(node: Value, names: Sequence[str], out: str, grad: float) -> list[Share]:
     a, b = (parent.data for parent in node._prev)
-    to_base, to_exponent = power_slope(a, b), (node.data * math.log(a) if a > 0 else 0.0)
+    to_base, to_exponent = power_slope(a, b), (node.data * math.log(a) if a != 0 else 0.0)
     return [  # d(a^b)/da = b·a^(b-1), d(a^b)/db = a^b·ln a
         Share(f"{names[1]}·{names[0]}^({names[1]}-1)", to_base, to_base * grad),
         Share(f"{out}·ln {names[0]}", to_exponent, to_exponent * grad),

@@ -1,32 +1,14 @@
 """Reading a finished graph: its nodes in the engine's order, and short names a person can follow.
 
 Only reads what every Value exposes (`_prev`, `_op`, `data`, `grad`, `label`); it never runs a closure.
+The order is the engine's own `topological_order`, re-exported here for the readers of a graph.
 """
 
 from __future__ import annotations
 
-from chainrule.engine import Value
+from chainrule.engine import Value, topological_order
 
-
-def topological_order(root: Value) -> list[Value]:
-    """Every node behind root, each after all of its parents: the list backward() walks in reverse.
-
-    The same depth-first post-order as Value.backward (parents visited in `_prev` order), kept iterative
-    so that a chain of any length works.
-    """
-    order: list[Value] = []
-    visited, stack = {root}, [(root, iter(root._prev))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                stack.append((parent, iter(parent._prev)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+__all__ = ["number", "short_names", "topological_order"]
 
 
 def short_names(order: list[Value], root: Value) -> dict[Value, str]:

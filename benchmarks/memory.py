@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 
 from chainrule import Value
 

@@ -31,6 +31,8 @@ from chainrule import Value, jit, moons, xor
 from chainrule.nn import MLP
 
 CONTENDERS = ("engine", "jit", "micrograd", "torch", "hand")
+# one Python object per scalar: also timed with the cyclic collector off (see chainrule/collector.py)
+GC_SENSITIVE = ("engine", "micrograd")
 
 
 @dataclass
@@ -334,18 +336,25 @@ def available(contender: str) -> bool:
     return True
 
 
-def measure(work: Workload, contender: str, steps: int, repeat: int) -> Row:
-    """The median time of `repeat` runs, scaled to the full number of steps."""
+def measure(work: Workload, contender: str, steps: int, repeat: int, collector_on: bool = True) -> Row:
+    """The median time of `repeat` runs, scaled to the full number of steps.
+
+    With collector_on=False the cyclic garbage collector is off during each run (gc.disable), as
+    `chainrule moons` runs its steps: the row is then named "<contender>, gc off"."""
     times = []
     for _ in range(repeat):
         # Every run starts from the same heap: what earlier runs (and torch's import) left alive is
         # frozen out of the cyclic collector, whose full passes would otherwise scan it again and again.
         gc.collect()
         gc.freeze()
+        if not collector_on:
+            gc.disable()
         start = time.perf_counter()
         losses = RUNNERS[contender](work, work.lrs[:steps])
         times.append(time.perf_counter() - start)
-    return Row(work.name, contender, steps, statistics.median(times) * len(work.lrs) / steps, losses)
+        gc.enable()
+    name = contender if collector_on else f"{contender}, gc off"
+    return Row(work.name, name, steps, statistics.median(times) * len(work.lrs) / steps, losses)
 
 
 def agreement(rows: list[Row]) -> dict[str, float]:
@@ -418,10 +427,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     slow = {"moons": {"engine", "micrograd"}}
     rows = []
     for work in workloads:
-        for name in contenders:
+        for name, collector_on in [(name, True) for name in contenders] + [
+            (name, False) for name in contenders if name in GC_SENSITIVE
+        ]:
             steps = min(args.slow_steps, len(work.lrs)) if name in slow.get(work.name, ()) else len(work.lrs)
-            rows.append(measure(work, name, steps, args.repeat))
-            print(f"  {work.name:5} {name:9} {rows[-1].seconds:8.3f} s", file=sys.stderr, flush=True)
+            rows.append(measure(work, name, steps, args.repeat, collector_on))
+            print(
+                f"  {work.name:5} {rows[-1].contender:16} {rows[-1].seconds:8.3f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     print(
         f"Python {sys.version.split()[0]}; seconds for the whole run, the median of {args.repeat} "
         "(compiling included for jit)."

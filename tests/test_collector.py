@@ -1,0 +1,47 @@
+"""collector.paused(): the cyclic collector is off inside, and back as it was after, errors included."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from chainrule import collector
+
+
+def test_paused_switches_the_collector_off_and_back_on():
+    assert gc.isenabled()
+    with collector.paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_paused_restores_after_an_error():
+    with pytest.raises(RuntimeError), collector.paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_paused_leaves_a_disabled_collector_disabled():
+    gc.disable()
+    try:
+        with collector.paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_training_step_leaves_nothing_for_the_collector():
+    """The reason pausing is safe: the engine's graphs are acyclic, so nothing waits for the collector."""
+    from chainrule import moons
+
+    config = moons.MoonsConfig(n=8, steps=2)
+    model, dataset = moons.build(config)
+    gc.collect()
+    gc.disable()
+    try:
+        list(moons.train(config, model, dataset))
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+from argparse import ArgumentTypeError
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -22,9 +24,9 @@ def _bounded_int(minimum: int) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            raise ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is too small: it must be at least {minimum}")
+            raise ArgumentTypeError(f"{value} is too small: it must be at least {minimum}")
         return value
 
     return parse
@@ -35,10 +37,10 @@ def _finite_float(allow_zero: bool) -> Callable[[str], float]:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            raise ArgumentTypeError(f"{text!r} is not a number") from None
         if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
             sign = "non-negative" if allow_zero else "positive"
-            raise argparse.ArgumentTypeError(f"{text} must be a {sign} finite number")
+            raise ArgumentTypeError(f"{text} must be a {sign} finite number")
         return value
 
     return parse
@@ -63,7 +65,9 @@ def _add_xor(commands: argparse._SubParsersAction) -> None:
         "--every", type=_bounded_int(1), default=defaults.every, help="print the loss every N steps"
     )
     _add_checkpoint_options(parser, _xor_checkpoint, "--seed and --hidden are then unused")
-    parser.add_argument("--plot", metavar="FILE.png", help="save the loss curve (needs chainrule[plot])")
+    parser.add_argument(
+        "--plot", metavar="FILE.png", type=_picture_path, help="save the loss curve (needs chainrule[plot])"
+    )
     parser.add_argument(
         "--jit", action="store_true", help="run the loss as compiled code (chainrule.jit): same log, faster"
     )
@@ -89,30 +93,26 @@ def _xor_checkpoint(text: str) -> checkpoint.Checkpoint:
     model, step = loaded.model, loaded.info.get("step", 0)
     xor_shaped = model.nin == 2 and len(model.nouts) == 2 and model.nouts[1] == 1
     if not xor_shaped or model.activation != "tanh" or model.output_activation != "tanh":
-        raise argparse.ArgumentTypeError(
-            f"{text} holds {model!r}, not an XOR network MLP(2, [hidden, 1]) of tanh"
-        )
+        raise ArgumentTypeError(f"{text} holds {model!r}, not an XOR network MLP(2, [hidden, 1]) of tanh")
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise argparse.ArgumentTypeError(f"{text}: its step count must be a whole number >= 0, got {step!r}")
+        raise ArgumentTypeError(f"{text}: its step count must be a whole number >= 0, got {step!r}")
     return loaded
 
 
 def _run_xor(args: argparse.Namespace) -> int:
     config = xor.XorConfig(seed=args.seed, steps=args.steps, lr=args.lr, hidden=args.hidden, every=args.every)
-    if args.plot and (failure := _check_plot(args)):
+    if args.plot and (failure := _check_plot()):
         return failure
     model, start = (args.load.model, args.load.info.get("step", 0)) if args.load else (xor.build(config), 0)
     losses: list[float] = []
     for line in xor.run(config, losses, model, start, jit=args.jit):
         print(line, flush=True)
-    if args.plot:
-        plotting.save_loss_plot(
-            losses, args.plot, f"XOR: MLP(2, [{config.hidden}, 1]), sum of squared errors"
-        )
-        print(f"loss curve saved to {args.plot}")
-    if args.save:
-        return _save(model, args.save, {"command": "xor", "step": start + config.steps})
-    return 0
+    saved = _save(model, args.save, {"command": "xor", "step": start + config.steps}) if args.save else 0
+    title = f"XOR: MLP(2, [{config.hidden}, 1]), sum of squared errors"
+    plotted = (
+        _picture("loss curve", lambda: plotting.save_loss_plot(losses, args.plot, title)) if args.plot else 0
+    )
+    return saved or plotted
 
 
 def _checkpoint_file(text: str) -> checkpoint.Checkpoint:
@@ -120,18 +120,34 @@ def _checkpoint_file(text: str) -> checkpoint.Checkpoint:
     try:
         return checkpoint.read(text)
     except (OSError, checkpoint.CheckpointError) as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        raise ArgumentTypeError(str(error)) from None
 
 
-def _save_path(text: str) -> Path:
-    """argparse type: a file path in an existing directory, checked before any training is spent."""
-    path = Path(text)
-    if path.is_dir() or not path.parent.is_dir():
-        problem = (
-            "is a directory" if path.is_dir() else f"is in {str(path.parent)!r}, which is not a directory"
-        )
-        raise argparse.ArgumentTypeError(f"cannot save to {text!r}: it {problem}")
-    return path
+PICTURES = (".png", ".svg", ".pdf")  # formats both matplotlib and Graphviz write
+
+
+def _output_path(option: str, *suffixes: str) -> Callable[[str], Path]:
+    """argparse type: a file to write, checked before any work: its folder exists, its suffix fits."""
+
+    def parse(text: str) -> Path:
+        path = Path(text)
+        if not text or path.is_dir():
+            raise ArgumentTypeError(f"cannot {option} to {text!r}: it is a directory, not a file name")
+        if not path.parent.is_dir():
+            raise ArgumentTypeError(
+                f"cannot {option} to {text!r}: the folder {str(path.parent)!r} does not exist"
+            )
+        if suffixes and path.suffix.lower() not in suffixes:
+            raise ArgumentTypeError(
+                f"cannot {option} to {text!r}: end the file name in {', '.join(suffixes)}"
+            )
+        return path
+
+    return parse
+
+
+_save_path = _output_path("save")
+_picture_path = _output_path("draw", *PICTURES)
 
 
 def _save(model: MLP, path: Path, info: dict) -> int:
@@ -150,21 +166,30 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _check_plot(args: argparse.Namespace) -> int:
-    """Before a long run: matplotlib is there and the picture's folder exists (else exit 1 or 2)."""
+def _check_plot() -> int:
+    """Before a long run, not after it: matplotlib is there (else exit 1); argparse checked the path."""
     try:
         plotting.require_matplotlib()
     except MissingExtraError as error:
         return _fail(str(error))
-    folder = Path(args.plot).resolve().parent
-    if not folder.is_dir():
-        args.error(f"--plot {args.plot}: the folder {folder} does not exist")
+    return 0
+
+
+def _picture(what: str, write: Callable[[], Path]) -> int:
+    """Write a picture and say where; a file system that refuses it gets a message and status 1."""
+    try:
+        path = write()
+    except OSError as error:
+        return _fail(f"could not write the {what}: {error}")
+    print(f"{what} saved to {path}")
     return 0
 
 
 def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "expression", help='e.g. "tanh(a*b + c)": numbers, names, + - * / **, ( ), ' + " ".join(FUNCTIONS)
+        "expression",
+        nargs="?",  # checked in _expression, where a missing one can be told from one taken by --at
+        help='e.g. "tanh(a*b + c)": numbers, names, + - * / **, ( ), ' + " ".join(FUNCTIONS),
     )
     parser.add_argument(
         "--at",
@@ -178,6 +203,9 @@ def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _expression(args: argparse.Namespace) -> Expression:
     """The parsed and computed expression; a bad one is a usage error (status 2, the message points at it)."""
+    if args.expression is None:
+        hint = "; put it before --at, which takes every word after it" if args.at else ""
+        args.error(f"the expression is missing{hint}")
     try:
         bindings = parse_bindings(args.at)
         expression = evaluate(args.expression, bindings)
@@ -232,7 +260,10 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
     )
     _add_expression_arguments(parser)
     parser.add_argument(
-        "--svg", metavar="FILE", help="also draw the graph after the backward pass (chainrule[viz])"
+        "--svg",
+        metavar="FILE",
+        type=_picture_path,
+        help="also draw the graph after the backward pass, as .svg, .png or .pdf (chainrule[viz])",
     )
     parser.set_defaults(handler=_run_explain, error=parser.error)
 
@@ -246,7 +277,8 @@ def _run_explain(args: argparse.Namespace) -> int:
         print()
         explain(expression.root, list(expression.inputs.values()))
         if args.svg:
-            print(f"\ngraph drawn to {render(expression.root, args.svg)}")
+            print()
+            return _picture("graph", lambda: render(expression.root, args.svg))
     except (MissingExtraError, MissingProgramError) as error:
         return _fail(str(error))
     return 0
@@ -262,7 +294,7 @@ def _add_moons(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the data and the weights")
-    parser.add_argument("--steps", type=_bounded_int(1), default=defaults.steps, help="SGD steps")
+    parser.add_argument("--steps", type=_bounded_int(0), default=defaults.steps, help="SGD steps")
     parser.add_argument("--n", type=_bounded_int(2), default=defaults.n, help="number of points")
     parser.add_argument("--noise", type=_finite_float(allow_zero=True), default=defaults.noise, help="noise")
     parser.add_argument(
@@ -270,7 +302,9 @@ def _add_moons(commands: argparse._SubParsersAction) -> None:
         type=_bounded_int(1),
         help="steps over which lr falls to its end value (default: --steps); a continued run keeps its own",
     )
-    parser.add_argument("--plot", metavar="FILE.png", help="save the decision boundary and the loss curve")
+    parser.add_argument(
+        "--plot", metavar="FILE.png", type=_picture_path, help="save the decision boundary and the loss curve"
+    )
     parser.add_argument(
         "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"
     )
@@ -288,27 +322,27 @@ def _moons_checkpoint(text: str) -> checkpoint.Checkpoint:
     model, info = loaded.model, loaded.info
     moons_shaped = model.nin == 2 and list(model.nouts) == [16, 16, 1]
     if not moons_shaped or model.activation != "relu" or model.output_activation != "linear":
-        raise argparse.ArgumentTypeError(
+        raise ArgumentTypeError(
             f"{text} holds {model!r}, not the moons network MLP(2, [16, 16, 1]) of relu with a linear output"
         )
     missing = [key for key in ("step", *_MOONS_RUN) if key not in info]
     if info.get("command") != "moons" or missing:
-        raise argparse.ArgumentTypeError(
+        raise ArgumentTypeError(
             f"{text} was not saved by `chainrule moons --save` "
             f"(its info lacks {', '.join(missing) or 'command: moons'})"
         )
     try:
         moons.dataset(moons.MoonsConfig(**{key: info[key] for key in _MOONS_RUN}))
     except (TypeError, ValueError) as error:
-        raise argparse.ArgumentTypeError(f"{text}: its run settings are not valid: {error}") from None
+        raise ArgumentTypeError(f"{text}: its run settings are not valid: {error}") from None
     step = info["step"]
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise argparse.ArgumentTypeError(f"{text}: its step count must be a whole number >= 0, got {step!r}")
+        raise ArgumentTypeError(f"{text}: its step count must be a whole number >= 0, got {step!r}")
     return loaded
 
 
 def _run_moons(args: argparse.Namespace) -> int:
-    if args.plot and (failure := _check_plot(args)):
+    if args.plot and (failure := _check_plot()):
         return failure
     if args.load:
         run = {key: args.load.info[key] for key in _MOONS_RUN}
@@ -319,32 +353,37 @@ def _run_moons(args: argparse.Namespace) -> int:
             "seed": args.seed,
             "n": args.n,
             "noise": args.noise,
-            "decay_steps": args.decay_steps or args.steps,
+            "decay_steps": args.decay_steps or max(args.steps, 1),
         }
         config = moons.MoonsConfig(steps=args.steps, **run)
         (model, dataset), start = moons.build(config), 0
     loss_fn, score_fn = moons.objective(model, config.alpha), None
     if not args.no_jit:
         loss_fn, score_fn = jit(loss_fn), jit(lambda point: model(point))
+    end = start + config.steps
+    steps = f"steps {start} to {end - 1} of SGD" if config.steps else "no SGD steps"
     print(
         f"moons: {config.n} points (noise {config.noise:g}, seed {config.seed}), MLP(2, [16, 16, 1]), "
-        f"steps {start} to {start + config.steps - 1} of SGD, lr {config.lr_start:g} → {config.lr_end:g} "
-        f"over {config.decay_steps} steps",
+        f"{steps}, lr {config.lr_start:g} → {config.lr_end:g} over {config.decay_steps} steps",
         flush=True,
     )
     progress = moons.train(config, model, dataset, loss_fn, start, score_fn)
     losses = [item.loss for item in _shown(progress, start, config.steps)]
     final = moons.accuracy(model, dataset, score_fn)
     print(
-        f"after {start + config.steps} steps: accuracy {final:.1%} "
+        f"after {end} step{'' if end == 1 else 's'}: accuracy {final:.1%} "
         f"({round(final * len(dataset))} of {len(dataset)} points)"
     )
+    saved = (
+        _save(model, args.save, {"command": "moons", "step": start + config.steps, **run}) if args.save else 0
+    )
+    plotted = 0
     if args.plot:
-        plotting.save_moons_plot(model, dataset, losses, args.plot)
-        print(f"decision boundary and loss curve saved to {args.plot}")
-    if args.save:
-        return _save(model, args.save, {"command": "moons", "step": start + config.steps, **run})
-    return 0
+        plotted = _picture(
+            "decision boundary and loss curve",
+            lambda: plotting.save_moons_plot(model, dataset, losses, args.plot),
+        )
+    return saved or plotted
 
 
 def _shown(progress: Iterator[moons.Progress], start: int, steps: int) -> Iterator[moons.Progress]:
@@ -386,7 +425,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # the reader went away (`chainrule xor | head -1`): stop quietly, and keep Python's flush at
+        # exit from raising again on the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

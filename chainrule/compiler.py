@@ -423,7 +423,8 @@ def jit(fn: Callable[..., Value]) -> Jitted:
 
     Like torch.jit.trace, this records one path through fn: Python control flow that depends on data
     (`if x.data > 0:`) is frozen at trace time; a bool() of a Value while tracing warns
-    (JitTraceWarning). Branches inside ops (relu, the domain checks) run on every call. A new argument
-    shape (another list length) traces again. `.source` is the generated code, one line per node.
+    (JitTraceWarning), an `if` on `.data` cannot be seen. A value computed under no_grad() inside fn
+    is a constant, frozen at its traced value. Branches inside ops (relu, domain checks) run every
+    call. A new argument shape (another list length) traces again. `.source` is the generated code.
     """
     return Jitted(fn)

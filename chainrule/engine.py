@@ -1,7 +1,7 @@
 """A scalar reverse-mode autodiff engine: one float per node, one closure per operation.
 
-Every op has the same five beats: coerce the operand, compute the forward value, define the closure
-that knows the op's local derivative, attach it to the output node, return it."""
+Every op has the same beats: coerce the operand; define the closure that knows the op's local
+derivative; return the output node, made of the forward value, the parents, the op and that closure."""
 
 from __future__ import annotations
 

@@ -477,7 +477,7 @@ def test_x07_bad_place_to_save(tmp_path, capsys):
     assert f"argument --save: cannot save to '{tmp_path}': it is a directory" in _exit_2(
         capsys, "xor", "--save", str(tmp_path)
     )
-    assert "which is not a directory" in _exit_2(capsys, "xor", "--save", str(tmp_path / "none" / "m.json"))
+    assert "does not exist" in _exit_2(capsys, "xor", "--save", str(tmp_path / "none" / "m.json"))
 
 
 def test_x08_a_save_that_fails_while_writing_exits_1_and_keeps_the_old_file(tmp_path, capsys, monkeypatch):
@@ -496,3 +496,136 @@ def test_x08_a_save_that_fails_while_writing_exits_1_and_keeps_the_old_file(tmp_
     )
     assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]
     assert sys.modules["chainrule.checkpoint"] is ckpt
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["xor", "--steps", "1", "--plot"],
+        ["moons", "--n", "4", "--steps", "1", "--plot"],
+        ["explain", "x", "--at", "x=1", "--svg"],
+    ],
+)
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("x.txt", "end the file name in .png, .svg, .pdf"),
+        ("noext", "end the file name in .png, .svg, .pdf"),
+        ("", "it is a directory, not a file name"),
+        (".", "it is a directory, not a file name"),
+        ("absent/x.png", "the folder 'absent' does not exist"),
+    ],
+)
+def test_x09_bad_place_for_a_picture(tmp_path, capsys, monkeypatch, command, name, message):
+    monkeypatch.chdir(tmp_path)
+    option = command[-1]
+    assert f"argument {option}: cannot draw to '{name}': {message}" in _exit_2(capsys, *command, name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_x10_a_picture_the_file_system_refuses_exits_1_after_saving(tmp_path, capsys, monkeypatch):
+    from chainrule import plotting
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "x.png")
+
+    monkeypatch.setattr(plotting, "save_loss_plot", refuse)
+    model_path = tmp_path / "m.json"
+    argv = ["xor", "--steps", "2", "--plot", str(tmp_path / "x.png"), "--save", str(model_path)]
+    assert cli.main(argv) == 1
+    assert (
+        "chainrule: error: could not write the loss curve: [Errno 13] Permission denied"
+        in capsys.readouterr().err
+    )
+    assert chainrule.load(model_path).nin == 2  # the model was saved before the picture failed
+
+
+def test_x11_output_closed_early_stops_quietly():
+    import subprocess
+
+    reader = subprocess.Popen(["head", "-1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    writer = subprocess.run(
+        [sys.executable, "-m", "chainrule", "xor", "--every", "1"],
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    reader.stdin.close()
+    assert reader.stdout.read().decode() == "step 0 loss 4.025703\n"
+    reader.wait()
+    assert writer.stderr == ""
+    assert writer.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--steps", "-1"], "argument --steps: -1 is too small: it must be at least 0"),
+        (["--decay-steps", "0"], "argument --decay-steps: 0 is too small: it must be at least 1"),
+        (["--n", "1"], "argument --n: 1 is too small: it must be at least 2"),
+        (["--noise", "-0.1"], "argument --noise: -0.1 must be a non-negative finite number"),
+        (["--noise", "nan"], "argument --noise: nan must be a non-negative finite number"),
+    ],
+)
+def test_m01_bad_moons_options(capsys, argv, message):
+    assert message in _exit_2(capsys, "moons", *argv)
+
+
+def test_m02_a_checkpoint_moons_cannot_continue(tmp_path, capsys):
+    other = _saved(tmp_path)
+    assert "not the moons network MLP(2, [16, 16, 1])" in _exit_2(capsys, "moons", "--load", str(other))
+    from chainrule import moons
+
+    model, _ = moons.build(moons.MoonsConfig(n=4, steps=1))
+    bare = tmp_path / "bare.json"
+    chainrule.save(model, bare, {"step": 3})
+    err = _exit_2(capsys, "moons", "--load", str(bare))
+    assert "was not saved by `chainrule moons --save`" in err and "seed, n, noise, decay_steps" in err
+
+
+@pytest.mark.parametrize("command", ["grad", "explain"])
+@pytest.mark.parametrize("text", ["x.real", "__import__('os')", "lambda: 0", "'a'", "x[0]", "f(x)"])
+def test_e01_expressions_outside_the_grammar(tmp_path, monkeypatch, capsys, command, text):
+    monkeypatch.chdir(tmp_path)
+    err = _exit_2(capsys, command, text, "--at", "x=1")
+    assert "not allowed" in err or "may be called" in err
+    assert "^" in err  # a caret under the offending part
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["grad"], "the expression is missing"),
+        (["grad", "--at", "x=1", "x*2"], "the expression is missing; put it before --at"),
+    ],
+)
+def test_e02_missing_expression(capsys, argv, message):
+    assert message in _exit_2(capsys, *argv)
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        (["x=1"], "no value for y: give every name in the expression a value, e.g. --at y=1.0"),
+        (["x=1", "y=2", "z=3"], "z given a value but not in the expression"),
+        (["x", "y=2"], "'x' is not name=value"),
+        (["x=abc", "y=2"], "'x=abc': 'abc' is not a number"),
+        (["x=1", "x=2", "y=2"], "x is given twice"),
+    ],
+)
+def test_e03_bad_values_for_names(capsys, at, message):
+    assert message in _exit_2(capsys, "grad", "x*y", "--at", *at)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("log(x)", "out of domain at x = 0: log needs a positive argument, got 0.0"),
+        ("1/x", "out of domain at x = 0"),
+    ],
+)
+def test_e04_values_outside_an_ops_domain(capsys, text, message):
+    err = _exit_2(capsys, "grad", text, "--at", "x=0")
+    assert message in err and "^" in err

@@ -111,7 +111,8 @@ def test_plot_without_matplotlib_names_the_pip_command(tmp_path, capsys, monkeyp
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--steps", "0"], "at least 1"),
+        (["--steps", "-1"], "at least 0"),
+        (["--decay-steps", "0"], "at least 1"),
         (["--n", "1"], "at least 2"),
         (["--noise", "-0.1"], "non-negative"),
         (["--noise", "nan"], "finite"),
@@ -184,3 +185,13 @@ def test_the_schedule_depends_on_the_step_alone():
     assert moons.learning_rate(config, 100) == pytest.approx(config.lr_end)
     assert moons.learning_rate(config, 250) == moons.learning_rate(config, 100)
     assert moons.learning_rate(moons.MoonsConfig(steps=50), 50) == pytest.approx(config.lr_end)
+
+
+def test_zero_steps_reports_the_model_as_it_is(capsys):
+    assert main(["moons", "--n", "10", "--steps", "0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "no SGD steps" in lines[0]
+    config = moons.MoonsConfig(n=10, steps=0)
+    model, dataset = moons.build(config)
+    final = moons.accuracy(model, dataset)
+    assert lines[-1] == f"after 0 steps: accuracy {final:.1%} ({round(final * 10)} of 10 points)"

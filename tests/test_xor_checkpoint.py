@@ -80,4 +80,4 @@ def test_load_with_a_bad_step_count_is_a_usage_error(tmp_path, capsys, step):
 
 def test_save_to_a_directory_or_into_a_missing_one_is_a_usage_error_before_training(tmp_path, capsys):
     assert "is a directory" in _usage_error(capsys, "--save", str(tmp_path))
-    assert "which is not a directory" in _usage_error(capsys, "--save", str(tmp_path / "no" / "m.json"))
+    assert "does not exist" in _usage_error(capsys, "--save", str(tmp_path / "no" / "m.json"))

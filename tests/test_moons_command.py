@@ -108,21 +108,7 @@ def test_plot_without_matplotlib_names_the_pip_command(tmp_path, capsys, monkeyp
         save_loss_plot([1.0, 0.5], tmp_path / "loss.png")
 
 
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["--steps", "-1"], "at least 0"),
-        (["--decay-steps", "0"], "at least 1"),
-        (["--n", "1"], "at least 2"),
-        (["--noise", "-0.1"], "non-negative"),
-        (["--noise", "nan"], "finite"),
-    ],
-)
-def test_bad_moons_options_exit_with_status_2(capsys, argv, message):
-    with pytest.raises(SystemExit) as exit_:
-        main(["moons", *argv])
-    assert exit_.value.code == 2
-    assert message in capsys.readouterr().err
+# Bad option values are row M01 of docs/bad-input.md, tested in tests/test_bad_input.py.
 
 
 def _log_lines(text: str) -> list[str]:

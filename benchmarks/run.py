@@ -277,8 +277,8 @@ MODULES = {"micrograd": "micrograd", "torch": "torch"}
 def bytes_per_node(make_value: Callable[[float], object], terms: int = 1000) -> tuple[float, float]:
     """Bytes per node of a sum of `terms` products, by tracemalloc while the graph is alive.
 
-    (all nodes: the 2·terms leaves made while measuring, plus the 2·terms + 1 interior nodes;
-    interior nodes only: the leaves made before measuring)."""
+    (all nodes: the 2·terms + 1 leaves made while measuring, the zero included, plus the 2·terms
+    interior nodes; interior nodes only: the leaves made before measuring, the zero still counted)."""
     xs = [0.5 + i / terms for i in range(terms)]  # the floats exist before, as a data set would
     figures = []
     for leaves_counted in (True, False):
@@ -410,8 +410,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown contender(s) {', '.join(unknown)}; choose from {', '.join(CONTENDERS)}")
     for option in ("xor_steps", "moons_steps", "moons_points", "slow_steps", "repeat"):
-        if getattr(args, option) < (2 if option == "moons_points" else 1):
-            parser.error(f"--{option.replace('_', '-')} is too small")
+        minimum, value = (2 if option == "moons_points" else 1), getattr(args, option)
+        if value < minimum:
+            parser.error(f"--{option.replace('_', '-')} must be at least {minimum}, got {value}")
     return args
 
 

@@ -105,7 +105,8 @@ def _sync_directory(directory: Path) -> None:
 
 
 def load(path: PathLike) -> MLP:
-    """The MLP saved in `path`; CheckpointError naming the file and the fault if it cannot be loaded."""
+    """The MLP saved in `path`: CheckpointError naming the file and the fault if its content is bad,
+    Python's OSError (FileNotFoundError, IsADirectoryError, ...) naming it if it cannot be read."""
     return read(path).model
 
 

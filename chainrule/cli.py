@@ -108,7 +108,7 @@ def _run_xor(args: argparse.Namespace) -> int:
     for line in xor.run(config, losses, model, start, jit=args.jit):
         print(line, flush=True)
     saved = _save(model, args.save, {"command": "xor", "step": start + config.steps}) if args.save else 0
-    title = f"XOR: MLP(2, [{config.hidden}, 1]), sum of squared errors"
+    title = f"XOR: MLP(2, [{model.nouts[0]}, 1]), sum of squared errors"
     plotted = (
         _picture("loss curve", lambda: plotting.save_loss_plot(losses, args.plot, title)) if args.plot else 0
     )

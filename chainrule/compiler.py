@@ -19,8 +19,8 @@ from typing import Any
 
 from chainrule import collector, grad_mode
 from chainrule.engine import Value
-from chainrule.floatmath import exp, power, power_slope, sigmoid
-from chainrule.graph import topological_order
+from chainrule.floatmath import divide, exp, exponent_slope, log, power, power_slope, sigmoid, value_power
+from chainrule.graph import number_exponent, topological_order
 
 __all__ = ["JitResult", "JitTraceWarning", "Jitted", "jit"]
 
@@ -39,33 +39,20 @@ class _ValueArgument(Exception):  # noqa: N818 (a signal): a Value among the arg
     pass
 
 
-def _real_power(x: float, n: float) -> float:
-    """x**n for a non-integer number n, refused for x < 0 (the engine's check)."""
-    if x < 0:
-        raise ValueError(f"** of negative base {x!r} to the non-integer power {n!r} is complex")
-    return power(x, n)
-
-
-def _value_power(a: float, b: float) -> float:
-    """a**b for a Value exponent b, refused for a < 0 (the engine's check)."""
-    if a < 0:
-        raise ValueError(f"** with a Value exponent needs a base >= 0, got {a!r} (a^b = exp(b·ln a))")
-    return power(a, b)
-
-
 # The names the generated code may use besides its own variables: the engine's float functions.
 _NAMESPACE = {
+    "divide": divide,
     "exp": exp,
+    "exponent_slope": exponent_slope,
     "inf": math.inf,
-    "log": math.log,
+    "log": log,
     "nan": math.nan,
     "power": power,
     "power_slope": power_slope,
-    "real_power": _real_power,
     "Restructure": _Restructure,
     "sigmoid": sigmoid,
     "tanh": math.tanh,
-    "value_power": _value_power,
+    "value_power": value_power,
 }
 
 # Each op as the engine computes it: the forward expression, and the closure's `+=` / `-=` lines as
@@ -75,12 +62,11 @@ _OPS: dict[str, tuple[str, tuple[tuple[int, str, str], ...]]] = {
     "+": ("{a} + {b}", ((0, "+", "{g}"), (1, "+", "{g}"))),
     "*": ("{a} * {b}", ((0, "+", "{b} * {g}"), (1, "+", "{a} * {g}"))),
     "-": ("{a} - {b}", ((0, "+", "{g}"), (1, "-", "{g}"))),
-    "/": ("{a} / {b}", ((0, "+", "{g} / {b}"), (1, "-", "{g} * ({a} / {b} / {b})"))),
+    "/": ("divide({a}, {b})", ((0, "+", "{g} / {b}"), (1, "-", "{g} * ({a} / {b} / {b})"))),
     "**n": ("power({a}, {n})", ((0, "+", "power_slope({a}, {n}) * {g}"),)),
-    "**real": ("real_power({a}, {n})", ((0, "+", "power_slope({a}, {n}) * {g}"),)),
     "**": (
         "value_power({a}, {b})",
-        ((0, "+", "power_slope({a}, {b}) * {g}"), (1, "+", "({out} * log({a}) if {a} != 0 else 0.0) * {g}")),
+        ((0, "+", "power_slope({a}, {b}) * {g}"), (1, "+", "exponent_slope({a}, {out}) * {g}")),
     ),
     "neg": ("-{a}", ((0, "-", "{g}"),)),
     "tanh": ("tanh({a})", ((0, "+", "(1 - {out} * {out}) * {g}"),)),
@@ -105,14 +91,10 @@ def _comment(text: object) -> str:
 
 def _op_template(node: Value) -> tuple[str, str | None, str]:
     """The _OPS key for a node, its number exponent as source (for **<n>), and the op as shown."""
-    op = node._op
-    if op.startswith("**") and op != "**":
-        try:
-            n = float(op[2:])
-        except ValueError:
-            raise ValueError(f"jit: cannot read the exponent of the op {op!r}") from None
+    op, n = node._op, number_exponent(node)
+    if n is not None:
         shown = op if re.fullmatch(r"\*\*[\w.+-]+", op) else f"**{_literal(n)}"
-        return ("**n" if n.is_integer() else "**real"), _literal(n), shown
+        return "**n", _literal(n), shown
     if op not in _OPS:
         raise NotImplementedError(f"jit: the op {op!r} is not one the engine defines")
     if len(node._prev) != _ARITY.get(op, 1):
@@ -177,13 +159,12 @@ def _trace(fn: Callable[..., Value], args: tuple, kwargs: dict) -> tuple[Value, 
     value_args = _as_values(args, inputs)
     value_kwargs = {name: _as_values(arg, inputs) for name, arg in kwargs.items()}
     hooked = "__bool__" not in vars(Value)
-    previous, grad_mode.enabled = grad_mode.enabled, True
     if hooked:
         Value.__bool__ = _warn_bool  # only while tracing: Value itself defines no truth value
     try:
-        root = fn(*value_args, **value_kwargs)
+        with grad_mode.enable_grad():
+            root = fn(*value_args, **value_kwargs)
     finally:
-        grad_mode.enabled = previous
         if hooked:
             del Value.__bool__
     if not isinstance(root, Value):

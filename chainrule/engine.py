@@ -10,7 +10,7 @@ import operator
 from collections.abc import Callable
 
 from chainrule import grad_mode
-from chainrule.floatmath import exp, power, power_slope, sigmoid
+from chainrule.floatmath import divide, exp, exponent_slope, log, power, power_slope, sigmoid, value_power
 
 
 def _no_backward(grad: float) -> None: ...  # a leaf has no parents to pass anything on to
@@ -45,6 +45,7 @@ class Value:
     # output: no reference cycle, so reference counting frees a step's graph as soon as it is dropped.
 
     def __add__(self, other: Value | float) -> Value:
+        """a + b: d/da = 1, d/db = 1."""
         other = other if isinstance(other, Value) else Value(other)
 
         def _backward(grad: float) -> None:
@@ -54,6 +55,7 @@ class Value:
         return Value(self.data + other.data, (self, other), "+", _backward)
 
     def __mul__(self, other: Value | float) -> Value:
+        """a * b: d/da = b, d/db = a."""
         other = other if isinstance(other, Value) else Value(other)
 
         def _backward(grad: float) -> None:
@@ -63,6 +65,7 @@ class Value:
         return Value(self.data * other.data, (self, other), "*", _backward)
 
     def __sub__(self, other: Value | float) -> Value:
+        """a - b: d/da = 1, d/db = -1."""
         other = other if isinstance(other, Value) else Value(other)
 
         def _backward(grad: float) -> None:
@@ -72,23 +75,20 @@ class Value:
         return Value(self.data - other.data, (self, other), "-", _backward)
 
     def __truediv__(self, other: Value | float) -> Value:
+        """a / b: d/da = 1/b, d/db = -a/b²."""
         other = other if isinstance(other, Value) else Value(other)
-        if other.data == 0:
-            raise ZeroDivisionError(f"division by zero in /: {self.data!r} / {other.data!r}")
 
         def _backward(grad: float) -> None:
             self.grad += grad / other.data  # d(a/b)/da = 1/b
             other.grad -= grad * (self.data / other.data / other.data)  # d(a/b)/db = -a/b²
 
-        return Value(self.data / other.data, (self, other), "/", _backward)
+        return Value(divide(self.data, other.data), (self, other), "/", _backward)
 
     def __pow__(self, exponent: Value | float) -> Value:
         """x**n for a number n: d/dx = n·x^(n-1). With a Value exponent see _pow_value."""
         if isinstance(exponent, Value):
             return self._pow_value(exponent)
         x, n = self.data, Value(exponent).data  # Value() refuses what is not a number
-        if x < 0 and not n.is_integer():
-            raise ValueError(f"** of negative base {x!r} to the non-integer power {n!r} is complex")
 
         def _backward(grad: float) -> None:
             self.grad += power_slope(x, n) * grad  # d(x^n)/dx = n·x^(n-1)
@@ -98,13 +98,11 @@ class Value:
     def _pow_value(self, exponent: Value) -> Value:
         """a**b for a Value b: d/da = b·a^(b-1), d/db = a^b·ln a (taken as 0 at a = 0)."""
         a, b = self.data, exponent.data
-        if a < 0:
-            raise ValueError(f"** with a Value exponent needs a base >= 0, got {a!r} (a^b = exp(b·ln a))")
-        out_data = power(a, b)
+        out_data = value_power(a, b)
 
         def _backward(grad: float) -> None:
             self.grad += power_slope(a, b) * grad  # d(a^b)/da = b·a^(b-1)
-            exponent.grad += (out_data * math.log(a) if a != 0 else 0.0) * grad  # d(a^b)/db = a^b·ln a
+            exponent.grad += exponent_slope(a, out_data) * grad  # d(a^b)/db = a^b·ln a
 
         return Value(out_data, (self, exponent), "**", _backward)
 
@@ -137,13 +135,11 @@ class Value:
     def log(self) -> Value:
         """log (natural): f' = 1/x, for x > 0."""
         x = self.data
-        if x <= 0:  # NaN passes through as NaN
-            raise ValueError(f"log needs a positive argument, got {x!r}")
 
         def _backward(grad: float) -> None:
             self.grad += grad / x  # d/dx ln x = 1/x
 
-        return Value(math.log(x), (self,), "log", _backward)
+        return Value(log(x), (self,), "log", _backward)
 
     def relu(self) -> Value:
         """relu: f' = 1 if x > 0 else 0 (0 at the kink, as in PyTorch)."""

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from chainrule.engine import Value
-from chainrule.floatmath import power_slope
-from chainrule.graph import number, short_names, topological_order
+from chainrule.floatmath import exponent_slope, power_slope
+from chainrule.graph import number, number_exponent, short_names, topological_order
 
 _BINARY = {"+", "-", "*", "/", "**"}
 
@@ -53,7 +53,7 @@ def _div(node: Value, names: Sequence[str], out: str, grad: float) -> list[Share
 
 
 def _pow_number(node: Value, names: Sequence[str], out: str, grad: float) -> list[Share]:
-    x, n = node._prev[0].data, float(node._op[2:])
+    x, n = node._prev[0].data, number_exponent(node)
     slope = power_slope(x, n)  # d(x^n)/dx = n·x^(n-1)
     formula = f"{n:g}·{names[0]}" if n == 2 else f"{n:g}·{names[0]}^{n - 1:g}"
     return [Share(formula, slope, slope * grad)]
@@ -61,7 +61,7 @@ def _pow_number(node: Value, names: Sequence[str], out: str, grad: float) -> lis
 
 def _pow_value(node: Value, names: Sequence[str], out: str, grad: float) -> list[Share]:
     a, b = (parent.data for parent in node._prev)
-    to_base, to_exponent = power_slope(a, b), (node.data * math.log(a) if a != 0 else 0.0)
+    to_base, to_exponent = power_slope(a, b), exponent_slope(a, node.data)
     return [  # d(a^b)/da = b·a^(b-1), d(a^b)/db = a^b·ln a
         Share(f"{names[1]}·{names[0]}^({names[1]}-1)", to_base, to_base * grad),
         Share(f"{out}·ln {names[0]}", to_exponent, to_exponent * grad),
@@ -106,7 +106,7 @@ def _known(node: Value) -> bool:
 
 
 def _rule(node: Value) -> Rule:
-    return _pow_number if node._op.startswith("**") and node._op != "**" else RULES[node._op]
+    return _pow_number if number_exponent(node) is not None else RULES[node._op]
 
 
 def _formula(node: Value, names: dict[Value, str], inputs: set[Value]) -> str:

@@ -8,6 +8,7 @@ computed, and the tree is then walked by hand, each operation done by the engine
 from __future__ import annotations
 
 import ast
+import keyword
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -89,8 +90,11 @@ def parse_bindings(items: Sequence[str]) -> dict[str, float]:
         name, equals, text = (part.strip() for part in item.partition("="))
         if not equals or not name or not text:
             raise ExpressionError(f"{item!r} is not name=value: write it like x=1.5")
-        if not name.isidentifier() or name.startswith("_"):
-            raise ExpressionError(f"{item!r}: {name!r} is not a name (letters, digits, _; not a digit first)")
+        if not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name):
+            raise ExpressionError(
+                f"{item!r}: {name!r} is not a name: use letters, digits and _, starting with a letter, "
+                "and not a Python keyword"
+            )
         if name in FUNCTIONS:
             raise ExpressionError(f"{item!r}: {name} is a function, so it cannot be a name; choose another")
         if name in bindings:

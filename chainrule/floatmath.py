@@ -1,7 +1,8 @@
-"""Float functions with IEEE answers where Python's own would raise or lose precision.
+"""The engine's float arithmetic: IEEE answers where Python's own would raise, and a clear error,
+naming the op and the number, where the math has no answer.
 
 The engine computes its forward values and local slopes with these, and so does any code that
-must agree with the engine to the bit (compiled gradients, for one).
+must agree with the engine to the bit and in its errors (compiled gradients, for one).
 """
 
 from __future__ import annotations
@@ -11,14 +12,44 @@ import math
 _EXP_MAX = math.log(1.7976931348623157e308)  # past this math.exp raises OverflowError
 
 
+def divide(a: float, b: float) -> float:
+    """a / b; ZeroDivisionError naming both numbers when b is 0."""
+    if b == 0:
+        raise ZeroDivisionError(f"division by zero in /: {a!r} / {b!r}")
+    return a / b
+
+
+def log(x: float) -> float:
+    """ln x for x > 0 (NaN gives NaN); ValueError naming x otherwise."""
+    if x <= 0:
+        raise ValueError(f"log needs a positive argument, got {x!r}")
+    return math.log(x)
+
+
 def power(base: float, exponent: float) -> float:
-    """base**exponent, overflowing to ±inf as IEEE arithmetic does where Python would raise."""
+    """base**exponent, overflowing to ±inf as IEEE arithmetic does where Python would raise.
+
+    A negative base to a non-integer power is complex: ValueError, not Python's complex number."""
+    if base < 0 and not float(exponent).is_integer():
+        raise ValueError(f"** of negative base {base!r} to the non-integer power {exponent!r} is complex")
     try:
         return base**exponent
     except OverflowError:
         return math.copysign(math.inf, base) if exponent % 2 == 1 else math.inf
     except ZeroDivisionError:
         raise ZeroDivisionError(f"** : 0 cannot be raised to the negative power {exponent!r}") from None
+
+
+def value_power(a: float, b: float) -> float:
+    """a**b where the exponent b is a variable: a^b = exp(b·ln a) needs a base a >= 0."""
+    if a < 0:
+        raise ValueError(f"** with a Value exponent needs a base >= 0, got {a!r} (a^b = exp(b·ln a))")
+    return power(a, b)
+
+
+def exponent_slope(a: float, a_to_the_b: float) -> float:
+    """d/db a^b = a^b·ln a, taken as 0 at a = 0 (as in PyTorch); NaN stays NaN."""
+    return a_to_the_b * math.log(a) if a != 0 else 0.0
 
 
 def power_slope(x: float, n: float) -> float:

@@ -6,35 +6,51 @@ The order is the engine's own `topological_order`, re-exported here for the read
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 from chainrule.engine import Value, topological_order
 
-__all__ = ["number", "short_names", "topological_order"]
+__all__ = ["number", "number_exponent", "short_names", "topological_order"]
+
+
+def number_exponent(node: Value) -> float | None:
+    """n for a node made by x**n with a number n (its op is "**n", e.g. "**2"); None for any other node.
+
+    The engine keeps that exponent only in the op's label, so this is the one place that reads it back."""
+    if not node._op.startswith("**") or node._op == "**":
+        return None
+    try:
+        return float(node._op[2:])
+    except ValueError:
+        raise ValueError(f"cannot read the exponent of the op {node._op!r}") from None
 
 
 def short_names(order: list[Value], root: Value) -> dict[Value, str]:
     """A distinct short name per node: its label if it has one, `out` for the root, n1, n2, … otherwise.
 
-    A label used by several nodes gets #2, #3, … after the first.
+    A label used by several nodes gets #2, #3, … after the first; no made-up name equals a label.
     """
-    taken = {node.label for node in order if node.label}
+    labels = {node.label for node in order if node.label}
+    taken: set[str] = set()
+
+    def first_free(candidates: Iterator[str]) -> str:
+        return next(name for name in candidates if name not in taken and name not in labels)
+
     names: dict[Value, str] = {}
-    seen: dict[str, int] = {}
-    interior = 0
     for node in order:
         if node.label:
-            seen[node.label] = seen.get(node.label, 0) + 1
-            names[node] = node.label if seen[node.label] == 1 else f"{node.label}#{seen[node.label]}"
-            continue
-        if node is root and "out" not in taken:
-            names[node] = "out"
-            continue
-        interior += 1
-        while f"n{interior}" in taken:
-            interior += 1
-        names[node] = f"n{interior}"
+            suffixed = (f"{node.label}#{k}" for k in itertools.count(2))
+            name = node.label if node.label not in taken else first_free(suffixed)
+        elif node is root and "out" not in labels | taken:
+            name = "out"
+        else:
+            name = first_free(f"n{k}" for k in itertools.count(1))
+        taken.add(name)
+        names[node] = name
     return names
 
 
 def number(x: float) -> str:
-    """A float in six significant digits: short enough to read, and the same text wherever it appears."""
+    """A float in six significant digits: short to read, and the same text wherever explain prints it."""
     return f"{x:.6g}"

@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "chainrule"
+MAP = (PACKAGE.parent / "docs" / "architecture.md").read_text()
 
-# Each module may import only from layers below its own (docs/architecture.md draws the same layers).
-LAYERS = [
-    {"floatmath", "grad_mode", "collector", "data", "extras"},
-    {"engine"},
-    {"nn", "losses", "optim", "check", "functional", "graph"},
-    {"compiler", "expression", "checkpoint", "explaining", "drawing", "plotting"},
-    {"xor", "moons"},
-    {"cli"},
-]
+
+def _layers_from_the_map() -> list[set[str]]:
+    """The layer diagram of docs/architecture.md: lines `N  name, name, ...` (a name list may wrap)."""
+    diagram = MAP.split("```", 2)[1]
+    layers: dict[int, set[str]] = {}
+    current = None
+    for line in diagram.splitlines():
+        match = re.match(r"^(\d)?\s+([a-z_, ]+?)(\s{2,}.*)?$", line)
+        if not match:
+            continue
+        current = int(match.group(1)) if match.group(1) else current
+        layers.setdefault(current, set()).update(n.strip() for n in match.group(2).split(",") if n.strip())
+    return [layers[i] for i in sorted(layers)]
+
+
+def _dependencies_from_the_map() -> dict[str, set[str]]:
+    """The table's last column, `depends on`, for every chainrule module it lists."""
+    table = {}
+    for match in re.finditer(r"^\| `chainrule/(\w+)\.py` \|.*\| ([^|]*) \|$", MAP, flags=re.MULTILINE):
+        table[match.group(1)] = set(re.findall(r"`(\w+)`", match.group(2)))
+    return table
+
+
+LAYERS = _layers_from_the_map()
 CORE = {"engine", "nn", "optim", "losses", "data", "floatmath", "grad_mode", "collector"}
 LAYER_OF = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
@@ -40,9 +57,18 @@ def _imports(module: str) -> tuple[set[str], set[str]]:
     return ours, theirs
 
 
-def test_every_module_has_a_layer():
-    modules = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
-    assert modules == set(LAYER_OF)
+MODULES = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+
+
+def test_every_module_has_a_layer_in_the_map():
+    assert set(LAYER_OF) == MODULES
+    assert len(LAYERS) >= 5
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_the_maps_depends_on_column_is_the_code(module):
+    ours, _ = _imports(module)
+    assert _dependencies_from_the_map().get(module) == ours
 
 
 @pytest.mark.parametrize("module", sorted(LAYER_OF))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -35,7 +36,7 @@ def _bits(state: dict[str, float]) -> dict[str, bytes]:
 def test_named_parameters_are_the_parameters_in_order():
     model = _model()
     named = model.named_parameters()
-    assert [p for _, p in named] == model.parameters()
+    assert len(named) == len(model.parameters())
     assert all(a is b for (_, a), b in zip(named, model.parameters()))
     assert len({name for name, _ in named}) == len(named)
     assert named[0][0] == "layers.0.neurons.0.w.0" and named[-1][0] == "layers.1.neurons.1.b"
@@ -181,7 +182,7 @@ def test_a_write_that_fails_midway_leaves_the_old_file_intact(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", WRITE_CUT_SHORT, str(path)], capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == "27"  # EFBIG: the kernel stopped the write past 4 KiB
+    assert result.stdout.strip() == str(errno.EFBIG)  # the kernel stopped the write past 4 KiB
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m.json"]
 
@@ -296,7 +297,6 @@ def test_loading_into_an_existing_model_with_another_architecture_changes_nothin
     with pytest.raises(ValueError, match=r"missing .* unexpected"):
         large.load_state_dict(small.state_dict())
     assert large.state_dict() == before
-    assert isinstance(small.parameters()[0], Value)
 
 
 def test_a_module_whose_parameters_cannot_be_named_says_so():

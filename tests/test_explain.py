@@ -13,7 +13,7 @@ import pytest
 
 from chainrule import Value, explain
 from chainrule.cli import main
-from chainrule.graph import number, topological_order
+from chainrule.graph import number, short_names, topological_order
 
 
 def _graphs() -> list[tuple[str, Callable[[], tuple[Value, list[Value]]]]]:
@@ -198,3 +198,13 @@ def test_readme_shows_what_the_commands_print(capsys, command):
     argv = shlex.split(command_line)
     assert main([command, *argv]) == 0
     assert capsys.readouterr().out == shown
+
+
+def test_names_stay_distinct_when_labels_collide_with_made_up_names():
+    a, b, c = Value(1.0, label="x"), Value(2.0, label="x"), Value(3.0, label="x#2")
+    root = a * b + c + Value(1.0, label="n1")
+    order = topological_order(root)
+    names = short_names(order, root)
+    assert len(set(names.values())) == len(order)
+    grads = explain(root, [a, b, c], file=io.StringIO())
+    assert sorted(grads.values()) == sorted([a.grad, b.grad, c.grad])

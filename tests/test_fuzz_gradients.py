@@ -152,6 +152,7 @@ def _search(condition):
 
 @pytest.mark.parametrize("op", sorted(OPS))
 def test_generator_reaches_every_op(op):
+    # the test is that find() succeeds: it raises NoSuchExample if no program uses the op
     assert op in _search(lambda program: op in program.ops()).ops()
 
 
@@ -159,6 +160,7 @@ def test_generator_shares_nodes():
     def uses(program, node):
         return sum((ins.a == node) + (ins.b == node and "b" in ins.op.split()) for ins in program.body)
 
+    # the test is that find() succeeds: it raises NoSuchExample if no node is used three times
     program = _search(lambda p: any(uses(p, n) >= 3 for n in range(len(p.inputs) + len(p.body))))
     assert max(uses(program, n) for n in range(len(program.inputs) + len(program.body))) >= 3
 

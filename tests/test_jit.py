@@ -351,10 +351,11 @@ def test_bool_of_a_value_while_tracing_warns_and_is_unhooked_after():
 def test_domain_errors_raise_at_every_call_as_in_the_engine(fn, good, bad, error):
     step = jit(fn)
     assert step(good).data == fn(Value(good)).data
-    with pytest.raises(error):
+    with pytest.raises(error) as engine_error:
         fn(Value(bad))
-    with pytest.raises(error):
+    with pytest.raises(error) as compiled_error:
         step(bad)
+    assert str(compiled_error.value) == str(engine_error.value)  # the same message, naming op and value
 
 
 def test_arguments_are_checked_and_ints_become_floats():

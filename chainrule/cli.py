@@ -19,12 +19,16 @@ from chainrule.extras import MissingExtraError, MissingProgramError, require
 from chainrule.nn import MLP
 
 
+def _read(text: str, kind: type[int] | type[float], noun: str) -> int | float:
+    try:
+        return kind(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not {noun}") from None
+
+
 def _bounded_int(minimum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise ArgumentTypeError(f"{text!r} is not a whole number") from None
+        value = _read(text, int, "a whole number")
         if value < minimum:
             raise ArgumentTypeError(f"{value} is too small: it must be at least {minimum}")
         return value
@@ -34,10 +38,7 @@ def _bounded_int(minimum: int) -> Callable[[str], int]:
 
 def _finite_float(allow_zero: bool) -> Callable[[str], float]:
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise ArgumentTypeError(f"{text!r} is not a number") from None
+        value = _read(text, float, "a number")
         if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
             sign = "non-negative" if allow_zero else "positive"
             raise ArgumentTypeError(f"{text} must be a {sign} finite number")

@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 
-from chainrule import Value, jit, moons, xor
+from chainrule import Value, jit
+from chainrule.demos import moons, xor
 from chainrule.nn import MLP
 
 CONTENDERS = ("engine", "jit", "micrograd", "torch", "hand")

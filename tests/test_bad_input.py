@@ -29,8 +29,8 @@ from chainrule import (
     sum_squared_error,
     value_and_grad,
 )
-from chainrule import checkpoint as ckpt
-from chainrule.check import numerical_gradient
+from chainrule.derivatives.gradcheck import numerical_gradient
+from chainrule.storage import checkpoint as ckpt
 
 NAN, INF = math.nan, math.inf
 TABLE = Path(__file__).parent.parent / "docs" / "bad-input.md"
@@ -495,7 +495,7 @@ def test_x08_a_save_that_fails_while_writing_exits_1_and_keeps_the_old_file(tmp_
         in capsys.readouterr().err
     )
     assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]
-    assert sys.modules["chainrule.checkpoint"] is ckpt
+    assert sys.modules["chainrule.storage.checkpoint"] is ckpt
 
 
 @pytest.mark.parametrize(
@@ -524,7 +524,7 @@ def test_x09_bad_place_for_a_picture(tmp_path, capsys, monkeypatch, command, nam
 
 
 def test_x10_a_picture_the_file_system_refuses_exits_1_after_saving(tmp_path, capsys, monkeypatch):
-    from chainrule import plotting
+    from chainrule.demos import plots as plotting
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "x.png")
@@ -576,7 +576,7 @@ def test_m01_bad_moons_options(capsys, argv, message):
 def test_m02_a_checkpoint_moons_cannot_continue(tmp_path, capsys):
     other = _saved(tmp_path)
     assert "not the moons network MLP(2, [16, 16, 1])" in _exit_2(capsys, "moons", "--load", str(other))
-    from chainrule import moons
+    from chainrule.demos import moons
 
     model, _ = moons.build(moons.MoonsConfig(n=4, steps=1))
     bare = tmp_path / "bare.json"

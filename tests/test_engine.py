@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from chainrule import Value
-from chainrule.check import engine_gradient, gradcheck, numerical_gradient
+from chainrule.derivatives.gradcheck import engine_gradient, gradcheck, numerical_gradient
 
 # name -> (function, points). Points include negative and near-zero inputs
 # and stay inside each op's domain; the same function body serves both libraries where it can.

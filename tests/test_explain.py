@@ -13,7 +13,7 @@ import pytest
 
 from chainrule import Value, explain
 from chainrule.cli import main
-from chainrule.graph import number, short_names, topological_order
+from chainrule.show.names import number, short_names, topological_order
 
 
 def _graphs() -> list[tuple[str, Callable[[], tuple[Value, list[Value]]]]]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import chainrule
 from chainrule import Value, gradcheck, no_grad
-from chainrule.check import engine_gradient, numerical_gradient
+from chainrule.derivatives.gradcheck import engine_gradient, numerical_gradient
 
 # op name -> (how it applies to nodes a, b and a number c; which number c it takes)
 OPS = {

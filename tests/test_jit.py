@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from chainrule import MLP, Value, jit, no_grad, xor
+from chainrule import MLP, Value, jit, no_grad
 from chainrule.cli import main
 from chainrule.compiler import JitTraceWarning
+from chainrule.demos import xor
 from chainrule.losses import mse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -391,7 +392,7 @@ def test_no_grad_results_have_no_backward_effect():
 
 
 def test_moons_objective_compiles_and_matches():
-    from chainrule import moons
+    from chainrule.demos import moons
 
     config = moons.MoonsConfig(n=8)
     results = []

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chainrule import moons
 from chainrule.cli import main
-from chainrule.extras import MissingExtraError
+from chainrule.demos import moons
+from chainrule.runtime.extras import MissingExtraError
 
 SMALL = ["--n", "16", "--steps", "12"]  # a few seconds; the full run is tested once below
 
@@ -104,7 +104,7 @@ def test_plot_without_matplotlib_names_the_pip_command(tmp_path, capsys, monkeyp
     assert main(["xor", "--plot", str(tmp_path / "xor.png")]) == 1
     out, err = capsys.readouterr()
     assert out == "" and 'pip install "chainrule[plot]"' in err
-    from chainrule.plotting import save_loss_plot
+    from chainrule.demos.plots import save_loss_plot
 
     with pytest.raises(MissingExtraError, match="chainrule\\[plot\\]"):
         save_loss_plot([1.0, 0.5], tmp_path / "loss.png")
@@ -130,7 +130,7 @@ def test_moons_save_then_load_continues_exactly_as_a_straight_run(tmp_path, caps
     assert first_log[0] == straight_log[0]  # step 0
     assert second_log[-3:] == straight_log[-3:]  # steps 10 and 11, and the final accuracy
     assert second_log[0].startswith("step 7 ")
-    from chainrule import checkpoint
+    from chainrule.storage import checkpoint
 
     resumed, whole = checkpoint.read(tmp_path / "second.json"), checkpoint.read(straight)
     assert [p.data for p in resumed.model.parameters()] == [p.data for p in whole.model.parameters()]
@@ -155,7 +155,7 @@ def test_moons_load_refuses_what_it_cannot_continue(tmp_path, capsys, make, word
 
 
 def test_moons_load_refuses_a_checkpoint_without_its_run_settings(tmp_path, capsys):
-    from chainrule import checkpoint
+    from chainrule.storage import checkpoint
 
     config = moons.MoonsConfig(n=8, steps=1)
     model, _ = moons.build(config)

@@ -7,7 +7,8 @@ import random
 import pytest
 
 import chainrule
-from chainrule import cli, xor
+from chainrule import cli
+from chainrule.demos import xor
 
 
 def _run(capsys, *argv: str) -> list[str]:
@@ -36,7 +37,7 @@ def test_save_then_load_continues_exactly_as_the_straight_run(tmp_path, capsys, 
     assert resumed[-5:] == straight[-5:]  # "Final predictions:" and the four corners
     # and the weights themselves agree to the last bit
     assert chainrule.load(resumed_file).state_dict() == chainrule.load(straight_file).state_dict()
-    assert chainrule.checkpoint.read(resumed_file).info == {"command": "xor", "step": first + more}
+    assert chainrule.storage.checkpoint.read(resumed_file).info == {"command": "xor", "step": first + more}
 
 
 def test_continuing_in_python_matches_training_straight_through():

@@ -6,11 +6,12 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from chainrule import collector, data
+from chainrule.demos import data
 from chainrule.engine import Value
 from chainrule.grad_mode import no_grad
 from chainrule.losses import hinge
 from chainrule.nn import MLP
+from chainrule.runtime import collector
 
 Objective = Callable[[Sequence[Sequence[float]], Sequence[float]], Value]
 Scorer = Callable[[Sequence[float]], Value]

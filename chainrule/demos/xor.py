@@ -6,7 +6,8 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from chainrule import compiler, data
+from chainrule import compiler
+from chainrule.demos import data
 from chainrule.engine import Value
 from chainrule.losses import sum_squared_error
 from chainrule.nn import MLP

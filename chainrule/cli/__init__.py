@@ -10,13 +10,15 @@ from argparse import ArgumentTypeError
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from chainrule import checkpoint, moons, plotting, xor
+from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, evaluate, parse_bindings
 from chainrule.compiler import jit
-from chainrule.drawing import render
-from chainrule.explaining import explain
-from chainrule.expression import FUNCTIONS, Expression, ExpressionError, evaluate, parse_bindings
-from chainrule.extras import MissingExtraError, MissingProgramError, require
+from chainrule.demos import moons, xor
+from chainrule.demos import plots as plotting
 from chainrule.nn import MLP
+from chainrule.runtime.extras import MissingExtraError, MissingProgramError, require
+from chainrule.show.drawing import render
+from chainrule.show.explain import explain
+from chainrule.storage import checkpoint
 
 
 def _read(text: str, kind: type[int] | type[float], noun: str) -> int | float:

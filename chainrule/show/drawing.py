@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.engine import Value
-from chainrule.extras import MissingProgramError, require
-from chainrule.graph import short_names, topological_order
+from chainrule.runtime.extras import MissingProgramError, require
+from chainrule.show.names import short_names, topological_order
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 DOT_MISSING = (

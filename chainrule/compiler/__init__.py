@@ -17,10 +17,11 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from chainrule import collector, grad_mode
+from chainrule import grad_mode
 from chainrule.engine import Value
 from chainrule.floatmath import divide, exp, exponent_slope, log, power, power_slope, sigmoid, value_power
-from chainrule.graph import number_exponent, topological_order
+from chainrule.runtime import collector
+from chainrule.show.names import number_exponent, topological_order
 
 __all__ = ["JitResult", "JitTraceWarning", "Jitted", "jit"]
 

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from chainrule.engine import Value
 from chainrule.floatmath import exponent_slope, power_slope
-from chainrule.graph import number, number_exponent, short_names, topological_order
+from chainrule.show.names import number, number_exponent, short_names, topological_order
 
 _BINARY = {"+", "-", "*", "/", "**"}
 

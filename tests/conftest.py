@@ -42,3 +42,15 @@ def dot():
             pytest.fail("CHAINRULE_REQUIRE_DOT=1 but Graphviz's dot is not on PATH: apt-get install graphviz")
         pytest.skip("Graphviz's dot is not installed (apt-get install graphviz to render drawings)")
     return path
+
+
+@pytest.fixture(scope="session")
+def numba():
+    """numba, for the native backend. Skips without it, unless CHAINRULE_REQUIRE_NUMBA=1 (as in CI)."""
+    try:
+        import numba as numba_module
+    except ImportError:
+        if os.environ.get("CHAINRULE_REQUIRE_NUMBA") == "1":
+            pytest.fail('CHAINRULE_REQUIRE_NUMBA=1 but numba is missing: pip install "chainrule[native]"')
+        pytest.skip('numba is not installed (pip install "chainrule[native]" to test the native backend)')
+    return numba_module

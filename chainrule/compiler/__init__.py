@@ -25,7 +25,15 @@ from chainrule.runtime import collector
 
 __all__ = ["BACKENDS", "JitResult", "JitTraceWarning", "Jitted", "jit"]
 
-BACKENDS: dict[str, Callable[..., Any]] = {"python": PythonProgram}
+
+def _native(fn: Callable[..., Value], shape: Any, tape: Any) -> Any:
+    """The native backend, imported when first asked for: chainrule imports without numba."""
+    from chainrule.compiler.native import NativeProgram
+
+    return NativeProgram(fn, shape, tape)
+
+
+BACKENDS: dict[str, Callable[..., Any]] = {"python": PythonProgram, "native": _native}
 
 
 def _compile(fn: Callable[..., Value], shape: Any, args: tuple, kwargs: dict, backend: str) -> Any:
@@ -64,6 +72,8 @@ class Jitted:
     def __init__(self, fn: Callable[..., Value], backend: str = "python") -> None:
         if backend not in BACKENDS:
             raise ValueError(f"jit: backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
+        if backend == "native":  # fail now, naming the pip install, if numba is missing
+            import chainrule.compiler.native  # noqa: F401
         self.fn, self.backend = fn, backend
         self._programs: dict[Any, Any] = {}
         self._last: Any = None

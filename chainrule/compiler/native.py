@@ -1,0 +1,196 @@
+"""The native backend: a tape laid out as arrays and run by an interpreter numba compiled once.
+
+`jit(fn, backend="native")` needs numba (`pip install "chainrule[native]"`). The interpreter
+(native_kernel.py) is generated from the table of local derivatives and compiled once per machine;
+a graph is only arrays: op codes, parents' indices, exponents, values and gradients, kept on the
+program and reused by every call. A call writes the argument numbers and the closed-over leaves' .data
+into the values, runs the forward loop, and returns the root's value; backward() reads the leaves'
+.grad, runs the backward loop and writes them back: a few list operations in Python, whatever the graph.
+
+Values and gradients are the engine's, to the bit, for every op of the table on Linux with glibc:
+numba calls the same libm functions CPython's math module calls (exp, log, tanh, pow, sin, cos) and
+keeps IEEE arithmetic (no fast-math, no contraction into fused multiply-adds). Elsewhere (another
+libm under numba than under CPython) the transcendental ops may differ in the last place: at most
+1 ulp, as tests/test_jit_native.py checks; + - * / neg and relu are exact everywhere.
+
+Where floatmath raises (log of 0, division by 0, 0 ** negative, a negative base to a non-integer
+power), the interpreter stops at that node and Python recomputes it with floatmath, which raises the
+engine's own error, message and all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from chainrule.compiler.python_code import Restructure
+from chainrule.compiler.tape import Tape
+from chainrule.engine import Value
+from chainrule.rules import BY_NAME, FLOATS, RULES, function
+from chainrule.runtime.extras import require
+
+np = require("numpy", "native", 'jit(fn, backend="native")')
+require("numba", "native", 'jit(fn, backend="native")')
+
+from chainrule.compiler import native_kernel  # noqa: E402 (after numba is known to be there)
+
+CODES = {rule.name: code for code, rule in enumerate(RULES)}
+assert all(BY_NAME[name] is RULES[code] for name, code in CODES.items())
+
+
+def _pattern(shape: Any, names: itertools.count) -> str:
+    """An unpacking target for an argument shape: `[[x0, x1], [x2, x3]]`."""
+    if shape is float:
+        return f"x{next(names)}"
+    return "[" + ", ".join(_pattern(item, names) for item in shape) + "]"
+
+
+def unpacker(shape: Any) -> Callable[[tuple], list[float]]:
+    """unpack(args): the argument numbers in order, as a list; Restructure if args have another shape
+    or a number that is not a float (the slow path then converts it, or traces again)."""
+    target = _pattern(shape, itertools.count())
+    names = re.findall(r"x\d+", target)
+    lines = [
+        "def unpack(args):",
+        "    try:",
+        f"        {target} = args",
+        "    except (TypeError, ValueError):",
+        "        raise Restructure from None",
+    ]
+    if names:
+        lines += [
+            f"    if not {' is '.join(f'type({x})' for x in names)} is float:",
+            "        raise Restructure",
+        ]
+    lines.append(f"    return [{', '.join(names)}]")
+    namespace = {"Restructure": Restructure}
+    exec(compile("\n".join(lines), "<chainrule.jit native arguments>", "exec"), namespace)  # names only
+    return namespace["unpack"]
+
+
+def held_elsewhere(leaves: tuple[Value, ...]) -> list[bool]:
+    """For each leaf, whether anything besides this tuple refers to it.
+
+    A leaf only the tape holds is a number fn lifted to a Value while tracing (the 0.01 in `0.01 * v`):
+    nobody can change its .data or read its .grad, so it is a constant of the program, written once,
+    and backward sends it nothing. Each count is compared with that of a fresh Value held the same way.
+    """
+    (alone,) = map(sys.getrefcount, (Value(0.0),))
+    return [count > alone for count in map(sys.getrefcount, leaves)]
+
+
+class NativeProgram:
+    """A tape as arrays for the native interpreter; `source` is the interpreter's generated text."""
+
+    def __init__(self, fn: Callable, shape: Any, tape: Tape) -> None:
+        self.kernel = native_kernel.load()
+        self.source: str = self.kernel.SOURCE
+        self.leaves = tape.leaves
+        self.unpack = unpacker(shape)
+        self._tape: Tape | None = tape  # laid out at the first call, once the traced graph is freed
+        self._calls = itertools.count(1)
+        self._current = 0  # the call whose values the arrays hold (0: none)
+
+    def _layout(self, tape: Tape) -> None:
+        """Slots: the argument numbers, the live leaves, the constants, then the op nodes in tape order
+        (the engine's order, so each sum adds its terms as the engine does); and one sink slot."""
+        live = held_elsewhere(tape.leaves)
+        inputs = len(tape.inputs)
+        slot = [0] * len(tape)
+        for k, node in enumerate(tape.inputs):
+            if node is not None:
+                slot[node] = k
+        leaves = [(i, leaf) for i, leaf, held in zip(tape.leaf_nodes, tape.leaves, live) if held]
+        constants = [(i, leaf) for i, leaf, held in zip(tape.leaf_nodes, tape.leaves, live) if not held]
+        ops = [i for i, rule in enumerate(tape.rules) if rule is not None]
+        for s, i in enumerate([i for i, _ in leaves] + [i for i, _ in constants] + ops, start=inputs):
+            slot[i] = s
+        size = inputs + len(tape.leaves) + len(ops)
+        self._live = [leaf for _, leaf in leaves]
+        self._inputs, self._live_end, self._start = inputs, inputs + len(leaves), size - len(ops)
+        self._root = slot[len(tape) - 1]
+        self._root_live = self._root < self._live_end and tape.rules[-1] is None
+        needs = [False] * (size + 1)
+        for s in range(inputs, self._live_end):
+            needs[s] = True
+        arrays = [[0] * size for _ in range(6)]
+        code, back_code, first, second, to_first, to_second = arrays
+        exponent = [0.0] * size
+        for i in ops:
+            s, rule, parents = slot[i], tape.rules[i], [slot[p] for p in tape.parents[i]]
+            a, b = parents[0], parents[-1]
+            needs[s] = needs[a] or needs[b]
+            code[s], first[s], second[s] = CODES[rule.name], a, b
+            back_code[s] = code[s] if needs[s] else native_kernel.SKIP
+            to_first[s] = a if needs[a] else size
+            to_second[s] = b if needs[b] and rule.arity == 2 else size
+            exponent[s] = tape.exponents[i] if tape.exponents[i] is not None else 0.0
+        as_array = np.array
+        self._code, self._back_code = as_array(code, np.int32), as_array(back_code, np.int32)
+        self._first, self._second = as_array(first, np.int32), as_array(second, np.int32)
+        self._to_first, self._to_second = as_array(to_first, np.int32), as_array(to_second, np.int32)
+        self._exponent = as_array(exponent, np.float64)
+        self._values = np.zeros(size + 1)
+        self._values[[slot[i] for i, _ in constants]] = [leaf.data for _, leaf in constants]
+        self._grads = np.zeros(size + 1)
+        self._backward_runs = needs[self._root] and self._root >= self._start
+        self._exponents = {slot[i]: tape.exponents[i] for i in ops}  # exact, for the Python fallback
+
+    def _run(self, numbers: list[float], data: list[float]) -> float:
+        values = self._values
+        values[: self._inputs] = numbers
+        values[self._inputs : self._live_end] = data
+        forward, start = self.kernel.forward, self._start
+        while (failed := forward(self._code, self._first, self._second, self._exponent, values, start)) >= 0:
+            values[failed] = self._in_python(failed)  # raises the engine's error, as it should
+            start = failed + 1
+        return values.item(self._root)
+
+    def _in_python(self, node: int) -> float:
+        """One node's value through floatmath: the engine's error where the op has no answer."""
+        rule = RULES[self._code[node]]
+        a, b = self._values.item(self._first[node]), self._values.item(self._second[node])
+        return function(rule.forward, FLOATS)(a, b, self._exponents[node], None, None)
+
+    def forward(self, args: tuple, leaves: tuple) -> tuple[float, tuple]:
+        """(the root's value, what backward needs): the call's numbers and the leaves' data, kept so
+        that an older result's backward() can recompute its values if a later call overwrote them."""
+        numbers = self.unpack(args)
+        if self._tape is not None:
+            self._layout(self._tape)
+            self._tape = None
+        data = [leaf.data for leaf in self._live]
+        call, self._current = next(self._calls), 0
+        value = self._run(numbers, data)
+        self._current = call
+        return value, (call, numbers, data)
+
+    def backward(self, saved: tuple, leaves: tuple) -> None:
+        """Add d(root)/d(leaf) to every live leaf's .grad, in the engine's order."""
+        call, numbers, data = saved
+        if self._root_live:  # fn returned a leaf it closed over
+            self._live[self._root - self._inputs].grad += 1.0
+        if not self._backward_runs:
+            return
+        if call != self._current:  # a later call overwrote this one's values: recompute them
+            self._current = 0
+            self._run(numbers, data)
+            self._current = call
+        live, grads, end = self._live, self._grads, self._live_end
+        grads[self._inputs : end] = [leaf.grad for leaf in live]
+        self.kernel.backward(
+            self._back_code,
+            self._first,
+            self._second,
+            self._to_first,
+            self._to_second,
+            self._exponent,
+            self._values,
+            grads,
+            self._start,
+        )
+        for leaf, grad in zip(live, grads[self._inputs : end].tolist()):
+            leaf.grad = grad

@@ -113,46 +113,45 @@ class NativeProgram:
         self._inputs, self._live_end, self._start = inputs, inputs + len(leaves), size - len(ops)
         self._root = slot[len(tape) - 1]
         self._root_live = self._root < self._live_end and tape.rules[-1] is None
-        needs = [False] * (size + 1)
+        needs = [False] * size
         for s in range(inputs, self._live_end):
             needs[s] = True
-        arrays = [[0] * size for _ in range(6)]
-        code, back_code, first, second, to_first, to_second = arrays
+        column = {row: [0] * size for row in native_kernel.PROGRAM_ROWS}
         exponent = [0.0] * size
         for i in ops:
             s, rule, parents = slot[i], tape.rules[i], [slot[p] for p in tape.parents[i]]
             a, b = parents[0], parents[-1]
             needs[s] = needs[a] or needs[b]
-            code[s], first[s], second[s] = CODES[rule.name], a, b
-            back_code[s] = code[s] if needs[s] else native_kernel.SKIP
-            to_first[s] = a if needs[a] else size
-            to_second[s] = b if needs[b] and rule.arity == 2 else size
+            column["CODE"][s] = CODES[rule.name]
+            column["BACK_CODE"][s] = CODES[rule.name] if needs[s] else native_kernel.SKIP
+            column["FIRST"][s], column["SECOND"][s] = a, b
+            column["TO_FIRST"][s] = a if needs[a] else s  # its own entry: nobody reads it again
+            column["TO_SECOND"][s] = b if needs[b] else s
             exponent[s] = tape.exponents[i] if tape.exponents[i] is not None else 0.0
-        as_array = np.array
-        self._code, self._back_code = as_array(code, np.int32), as_array(back_code, np.int32)
-        self._first, self._second = as_array(first, np.int32), as_array(second, np.int32)
-        self._to_first, self._to_second = as_array(to_first, np.int32), as_array(to_second, np.int32)
-        self._exponent = as_array(exponent, np.float64)
-        self._values = np.zeros(size + 1)
+        self._program = np.array([column[row] for row in native_kernel.PROGRAM_ROWS], np.int32)
+        self._state = np.zeros((len(native_kernel.STATE_ROWS), size))
+        rows = dict(zip(native_kernel.STATE_ROWS, self._state))
+        self._values, self._grads = rows["VALUES"], rows["GRADS"]
+        rows["EXPONENT"][:] = exponent
         self._values[[slot[i] for i, _ in constants]] = [leaf.data for _, leaf in constants]
-        self._grads = np.zeros(size + 1)
         self._backward_runs = needs[self._root] and self._root >= self._start
         self._exponents = {slot[i]: tape.exponents[i] for i in ops}  # exact, for the Python fallback
 
     def _run(self, numbers: list[float], data: list[float]) -> float:
         values = self._values
-        values[: self._inputs] = numbers
-        values[self._inputs : self._live_end] = data
+        if self._live_end:
+            values[: self._live_end] = numbers + data
         forward, start = self.kernel.forward, self._start
-        while (failed := forward(self._code, self._first, self._second, self._exponent, values, start)) >= 0:
+        while (failed := forward(self._program, self._state, start)) >= 0:
             values[failed] = self._in_python(failed)  # raises the engine's error, as it should
             start = failed + 1
         return values.item(self._root)
 
     def _in_python(self, node: int) -> float:
         """One node's value through floatmath: the engine's error where the op has no answer."""
-        rule = RULES[self._code[node]]
-        a, b = self._values.item(self._first[node]), self._values.item(self._second[node])
+        column = dict(zip(native_kernel.PROGRAM_ROWS, self._program[:, node].tolist()))
+        code, first, second = column["CODE"], column["FIRST"], column["SECOND"]
+        rule, a, b = RULES[code], self._values.item(first), self._values.item(second)
         return function(rule.forward, FLOATS)(a, b, self._exponents[node], None, None)
 
     def forward(self, args: tuple, leaves: tuple) -> tuple[float, tuple]:
@@ -181,16 +180,6 @@ class NativeProgram:
             self._current = call
         live, grads, end = self._live, self._grads, self._live_end
         grads[self._inputs : end] = [leaf.grad for leaf in live]
-        self.kernel.backward(
-            self._back_code,
-            self._first,
-            self._second,
-            self._to_first,
-            self._to_second,
-            self._exponent,
-            self._values,
-            grads,
-            self._start,
-        )
+        self.kernel.backward(self._program, self._state, self._start)
         for leaf, grad in zip(live, grads[self._inputs : end].tolist()):
             leaf.grad = grad

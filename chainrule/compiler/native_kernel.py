@@ -22,16 +22,22 @@ from types import ModuleType
 import numba
 
 from chainrule.compiler import native_math
-from chainrule.rules import FUNCTIONS, RULES, Rule, template
+from chainrule.rules import FUNCTIONS, RULES, template
 
 SKIP = -1  # the code of a node backward passes over: nothing it feeds needs a gradient
+PROGRAM_ROWS = ("CODE", "BACK_CODE", "FIRST", "SECOND", "TO_FIRST", "TO_SECOND")  # int32, a column per node
+STATE_ROWS = ("EXPONENT", "VALUES", "GRADS")  # float64, a column per node
 
 _HEADER = '''\
 """chainrule's native tape interpreter, generated from chainrule/rules.py by compiler/native_kernel.py.
 
-A tape is arrays indexed by node: code (the op's row in rules.RULES), first and second (the parents'
-nodes; a unary op's second is its first), exponent (n of x ** n), and the nodes' values and grads.
-Leaves come first; start is the first op node.
+A tape is two arrays with a column per node, leaves first (start is the first op node). `program`
+(int32) has the rows CODE (the op's row in rules.RULES), BACK_CODE (the same, or SKIP where backward
+has nothing to do), FIRST and SECOND (the parents; a unary op's second is its first), TO_FIRST and
+TO_SECOND (where each parent's share of the gradient goes: the parent; or, for a parent that needs
+none, the node's own entry, which nobody reads once the node has fired).
+`state` (float64) has the rows EXPONENT (n of x ** n), VALUES and GRADS. Two arguments, not nine:
+numba checks the type of each at every call, and that is most of what a small graph's call costs.
 """
 # numba {numba}; native_math.py sha256 {math_hash}
 
@@ -39,8 +45,52 @@ from numba import njit
 
 from chainrule.compiler.native_math import {imports}
 
+{program_rows} = range({program_size})
+{state_rows} = range({state_size})
+SKIP = {skip}
 _compiled = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)
+
+
+@_compiled
+def forward(program, state, start):
+    """values[j] for every op node j from start on. -1, or the first node whose op floatmath
+    refuses (log of 0, division by 0): Python recomputes that node, raising the engine's error."""
+    code, first, second = program[CODE], program[FIRST], program[SECOND]
+    exponent, values = state[EXPONENT], state[VALUES]
+    for j in range(start, len(code)):
+        op = code[j]
+{forward}
+    return -1
+
+
+@_compiled
+def backward(program, state, start):
+    """The gradient of the root (the last node), added node by node as Value.backward() adds it:
+    op nodes restart at 0, leaves keep what their grads hold (they accumulate)."""
+    code, first, second = program[BACK_CODE], program[FIRST], program[SECOND]
+    to_first, to_second = program[TO_FIRST], program[TO_SECOND]
+    exponent, values, grads = state[EXPONENT], state[VALUES], state[GRADS]
+    root = len(code) - 1
+    grads[start:root] = 0.0
+    grads[root] = 1.0
+    for j in range(root, start - 1, -1):
+        op = code[j]
+        if op == SKIP:
+            continue
+        grad = grads[j]
+{backward}
 '''
+# How a branch reads the variables its row uses, and only those
+LOADS = {"a": "values[first[j]]", "b": "values[second[j]]", "n": "exponent[j]", "out": "values[j]"}
+
+
+def _names(expression: str) -> set[str]:
+    return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
+
+
+def _loads(expressions: tuple[str, ...]) -> list[str]:
+    used = set().union(*map(_names, expressions))
+    return [f"{name} = {where}" for name, where in LOADS.items() if name in used]
 
 
 def _guards(expression: str) -> list[str]:
@@ -54,109 +104,54 @@ def _guards(expression: str) -> list[str]:
     return lines
 
 
-def _partial(expression: str) -> tuple[bool, str]:
-    """A partial as (subtracted?, term): `-(x)` is the closure's `-= x`, anything else `+= x`."""
+def _share(target: str, expression: str) -> str:
+    """`grads[target] += x`; a share written -(x) is the closure's `-= x`."""
     tree = ast.parse(expression, mode="eval").body
     if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
-        return True, ast.unparse(tree.operand)
-    return False, expression
+        return f"grads[{target}] -= {_rendered(ast.unparse(tree.operand))}"
+    return f"grads[{target}] += {_rendered(expression)}"
 
 
 def _rendered(expression: str) -> str:
     return template(expression).format(a="a", b="b", n="n", out="out", grad="grad")
 
 
-def _plain(rule: Rule) -> bool:
-    """Arithmetic only, no function call: cheap enough to compute at every node and select."""
-    trees = [ast.parse(e, mode="eval") for e in (rule.forward, *rule.partials)]
-    return not any(isinstance(node, ast.Call) for tree in trees for node in ast.walk(tree))
-
-
-def _mask(codes: list[int]) -> int:
-    return sum(1 << code for code in codes)
-
-
-def _dispatch(rows: dict[int, list[str]], plain: dict[int, list[tuple[str, str]]]) -> list[str]:
-    """The plain rows as selects (computed at every node; no branch for the CPU to mispredict), then
-    one branch into the rows that call functions, one `if`/`elif` each."""
+def _branches(bodies: list[list[str]]) -> str:
+    """`if op == 0: …` / `elif op == 1: …`, a branch per row of the table, under a comment naming it.
+    (A chain of ifs on one integer: LLVM makes it a jump table.)"""
     lines = []
-    for code, assignments in plain.items():
-        for name, value in assignments:
-            value = value if value.isidentifier() else f"({value})"
-            lines.append(f"{name} = {value} if op == {code} else {name}  # {RULES[code].name}")
-    lines.append(f"if ({_mask(list(rows))} >> op) & 1:  # {', '.join(RULES[c].name for c in rows)}")
-    for k, (code, statements) in enumerate(rows.items()):
-        lines.append(
-            f"    {'if' if k == 0 else 'elif'} op == {code}:  # {RULES[code].name}: {RULES[code].written}"
-        )
-        lines += [f"        {statement}" for statement in statements]
-    return lines
+    for code, (rule, body) in enumerate(zip(RULES, bodies)):
+        lines.append(f"{'if' if code == 0 else 'elif'} op == {code}:  # {rule.name}: {rule.written}")
+        lines += [f"    {line}" for line in body]
+    return "\n".join(f"        {line}" for line in lines)
 
 
 def source() -> str:
-    """The interpreter's text: the same for every graph, one branch per op of the table."""
-    assert len(RULES) < 63, "op codes are bits of a 64-bit mask"
+    """The interpreter's text: the same for every graph, a branch per op of the table in each pass.
+
+    Forward: the row's forward value, after a check where floatmath could refuse it. Backward: each
+    parent's share, added into its grad as the closure adds it. Each branch reads what its row uses."""
     missing = [name for name in FUNCTIONS if not hasattr(native_math, name)]
     if missing:
         raise NotImplementedError(f"chainrule/compiler/native_math.py has no {', '.join(missing)}")
     names = sorted({*FUNCTIONS, *(f"{n}_fails" for n in FUNCTIONS if hasattr(native_math, f"{n}_fails"))})
-    math_hash = hashlib.sha256(Path(native_math.__file__).read_bytes()).hexdigest()
-    plain = [code for code, rule in enumerate(RULES) if _plain(rule)]
-    calls = [code for code in range(len(RULES)) if code not in plain]
-    forward_plain = {code: [("out", _rendered(RULES[code].forward))] for code in plain}
-    forward_calls = {c: [*_guards(RULES[c].forward), f"out = {_rendered(RULES[c].forward)}"] for c in calls}
-    partials = [[_partial(p) for p in rule.partials] for rule in RULES]
-    backward_plain = {c: [(d, _rendered(t)) for d, (_, t) in zip(("da", "db"), partials[c])] for c in plain}
-    backward_calls = {
-        c: [f"{d} = {_rendered(t)}" for d, (_, t) in zip(("da", "db"), partials[c])] for c in calls
-    }
-    # per parent: the ops whose share is subtracted (the closure's -=)
-    minus = [_mask([c for c, terms in enumerate(partials) if terms[k:] and terms[k][0]]) for k in (0, 1)]
-    lines = [
-        _HEADER.format(numba=numba.__version__, math_hash=math_hash, imports=", ".join(names)),
-        "",
-        "@_compiled",
-        "def forward(code, first, second, exponent, values, start):",
-        '    """values[j] for every op node j from start on. -1, or the first node whose op floatmath',
-        '    refuses (log of 0, division by 0): Python recomputes that node, raising the engine\'s error."""',
-        "    for j in range(start, len(code)):",
-        "        op = code[j]",
-        "        a = values[first[j]]",
-        "        b = values[second[j]]",
-        "        n = exponent[j]",
-        "        out = 0.0",
-        *(f"        {line}" for line in _dispatch(forward_calls, forward_plain)),
-        "        values[j] = out",
-        "    return -1",
-        "",
-        "",
-        "@_compiled",
-        "def backward(code, first, second, to_first, to_second, exponent, values, grads, start):",
-        '    """The gradient of the root (the last node), added node by node as Value.backward() adds it.',
-        "    Op nodes restart at 0; the leaves' grads are what they hold (they accumulate). A parent that",
-        "    needs no gradient (and a unary op's second) has its share sent to the sink, the extra last",
-        '    entry of grads. A share written -(x) is subtracted, as the closure\'s -= does."""',
-        "    root = len(code) - 1",
-        "    grads[start:root] = 0.0",
-        "    grads[root] = 1.0",
-        "    for j in range(root, start - 1, -1):",
-        "        op = code[j]",
-        f"        if op == {SKIP}:",
-        "            continue",
-        "        grad = grads[j]",
-        "        a = values[first[j]]",
-        "        b = values[second[j]]",
-        "        n = exponent[j]",
-        "        out = values[j]",
-        "        da = db = 0.0",
-        *(f"        {line}" for line in _dispatch(backward_calls, backward_plain)),
-        "        g = grads[to_first[j]]",
-        f"        grads[to_first[j]] = g - da if ({minus[0]} >> op) & 1 else g + da",
-        "        g = grads[to_second[j]]",
-        f"        grads[to_second[j]] = g - db if ({minus[1]} >> op) & 1 else g + db",
-        "",
+    forward = [
+        [*_loads((r.forward,)), *_guards(r.forward), f"values[j] = {_rendered(r.forward)}"] for r in RULES
     ]
-    return "\n".join(lines)
+    targets = ("to_first[j]", "to_second[j]")
+    backward = [[*_loads(r.partials), *map(_share, targets, r.partials)] for r in RULES]
+    return _HEADER.format(
+        numba=numba.__version__,
+        math_hash=hashlib.sha256(Path(native_math.__file__).read_bytes()).hexdigest(),
+        imports=", ".join(names),
+        program_rows=", ".join(PROGRAM_ROWS),
+        program_size=len(PROGRAM_ROWS),
+        state_rows=", ".join(STATE_ROWS),
+        state_size=len(STATE_ROWS),
+        skip=SKIP,
+        forward=_branches(forward),
+        backward=_branches(backward),
+    )
 
 
 def cache_dir() -> Path:

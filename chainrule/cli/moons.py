@@ -32,12 +32,7 @@ def add_moons(commands: argparse._SubParsersAction) -> None:
         type=options.bounded_int(1),
         help="steps over which lr falls to its end value (default: --steps); a continued run keeps its own",
     )
-    parser.add_argument(
-        "--plot",
-        metavar="FILE.png",
-        type=options.picture_path,
-        help="save the decision boundary and the loss curve",
-    )
+    options.add_plot_option(parser, "save the decision boundary and the loss curve")
     parser.add_argument(
         "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"
     )

@@ -127,6 +127,11 @@ def fail(message: str) -> int:
     return 1
 
 
+def add_plot_option(parser: argparse.ArgumentParser, description: str) -> None:
+    """--plot FILE.png, a picture of the run, its path checked before the run (see check_plot)."""
+    parser.add_argument("--plot", metavar="FILE.png", type=picture_path, help=description)
+
+
 def check_plot() -> int:
     """Before a long run, not after it: matplotlib is there (else exit 1); argparse checked the path."""
     try:

@@ -26,12 +26,7 @@ def add_xor(commands: argparse._SubParsersAction) -> None:
         "--every", type=options.bounded_int(1), default=defaults.every, help="print the loss every N steps"
     )
     options.add_checkpoint_options(parser, xor.continue_from, "--seed and --hidden are then unused")
-    parser.add_argument(
-        "--plot",
-        metavar="FILE.png",
-        type=options.picture_path,
-        help="save the loss curve (needs chainrule[plot])",
-    )
+    options.add_plot_option(parser, "save the loss curve (needs chainrule[plot])")
     parser.add_argument(
         "--jit", action="store_true", help="run the loss as compiled code (chainrule.jit): same log, faster"
     )

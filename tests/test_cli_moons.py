@@ -38,7 +38,7 @@ class _Terminal(io.StringIO):
 def test_a_tqdm_bar_on_a_terminal(monkeypatch):
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stdout", terminal)
-    assert main(["moons", "--n", "10", "--steps", "5", "--no-jit"]) == 0
+    assert main(["moons", "--n", "10", "--steps", "5", "--backend", "engine"]) == 0
     text = terminal.getvalue()
     assert "5/5" in text and "\r" in text and re.search(r"loss=\d\.\d{4}, accuracy=\d+%", text)
     assert not re.search(r"^step ", text, re.MULTILINE)
@@ -54,7 +54,7 @@ def test_the_default_run_reaches_full_training_accuracy(capsys):
 def test_jit_and_plain_engine_print_the_same_run(capsys):
     assert main(["moons", *SMALL]) == 0
     compiled = capsys.readouterr().out
-    assert main(["moons", *SMALL, "--no-jit"]) == 0
+    assert main(["moons", *SMALL, "--backend", "engine"]) == 0
     assert capsys.readouterr().out == compiled
 
 
@@ -64,7 +64,7 @@ def _log_lines(text: str) -> list[str]:
 
 def test_moons_save_then_load_continues_exactly_as_a_straight_run(tmp_path, capsys):
     """12 steps straight == 7 steps saved (same 12-step schedule) + 5 more loaded, to the printed digit."""
-    base = ["moons", "--n", "16", "--seed", "5", "--no-jit"]
+    base = ["moons", "--n", "16", "--seed", "5", "--backend", "engine"]
     straight, first = tmp_path / "straight.json", tmp_path / "first.json"
     assert main([*base, "--steps", "12", "--save", str(straight)]) == 0
     straight_log = _log_lines(capsys.readouterr().out)

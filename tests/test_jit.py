@@ -237,13 +237,13 @@ def test_gradients_accumulate_across_calls_like_the_engine():
 
 def test_the_xor_run_through_jit_prints_the_same_lines():
     config = xor.XorConfig()
-    assert list(xor.run(config, jit=True)) == list(xor.run(config))
+    assert list(xor.run(config, backend="python")) == list(xor.run(config))
 
 
 def test_chainrule_xor_jit_prints_the_same_text(capsys):
     assert main(["xor", "--steps", "300", "--every", "50"]) == 0
     plain = capsys.readouterr().out
-    assert main(["xor", "--steps", "300", "--every", "50", "--jit"]) == 0
+    assert main(["xor", "--steps", "300", "--every", "50", "--backend", "python"]) == 0
     assert capsys.readouterr().out == plain
     assert plain.count("\n") == 12
 

@@ -12,6 +12,7 @@ import math
 import random
 import struct
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -19,7 +20,8 @@ from op_cases import EXPONENTS, apply
 from test_fuzz_gradients import programs
 
 from chainrule import MLP, Value, jit, no_grad
-from chainrule.demos import moons, xor
+from chainrule.cli import main
+from chainrule.demos import moons
 from chainrule.rules import RULES
 from chainrule.runtime.extras import MissingExtraError
 
@@ -119,15 +121,21 @@ def test_random_graphs_match_the_engine(program):
 
 
 @needs_numba
-def test_the_xor_run_through_native_prints_the_same_lines():
-    config = xor.XorConfig(steps=300, every=50)
-    engine_lines = list(xor.run(config))
-    model = xor.build(config)
-    losses = [loss for _, loss in xor.train(model, config, 0, jit(xor.objective(model), backend="native"))]
-    expected: list[float] = []
-    list(xor.run(config, expected))
-    assert [bits(x) for x in losses] == [bits(x) for x in expected]
-    assert xor.prediction_lines(model) == engine_lines[-4:]
+def test_chainrule_xor_backend_native_prints_the_reference_log(capsys):
+    assert main(["xor", "--backend", "native"]) == 0
+    assert capsys.readouterr().out == (Path(__file__).parent / "data" / "reference_xor.txt").read_text()
+
+
+@needs_numba
+def test_chainrule_moons_says_which_backend_it_used(capsys):
+    assert main(["moons", "--n", "8", "--steps", "2", "--backend", "native"]) == 0
+    native = capsys.readouterr()
+    assert native.err == "chainrule moons: backend native\n"
+    assert main(["moons", "--n", "8", "--steps", "2", "--backend", "engine"]) == 0
+    engine = capsys.readouterr()
+    assert engine.out == native.out
+    assert main(["moons", "--n", "8", "--steps", "2"]) == 0
+    assert capsys.readouterr().err == "chainrule moons: backend native\n"  # numba is here: the default
 
 
 @needs_numba

@@ -34,8 +34,12 @@ def add_moons(commands: argparse._SubParsersAction) -> None:
     )
     options.add_plot_option(parser, "save the decision boundary and the loss curve")
     parser.add_argument(
-        "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"
+        "--backend",
+        choices=options.BACKENDS,
+        help="engine (Value by Value), or chainrule.jit's python or native backend "
+        "(default: native when numba is installed, else python)",
     )
+    options.add_backend_alias(parser, "--no-jit", "engine")
     options.add_checkpoint_options(
         parser, moons.continue_from, "--seed, --n, --noise and --decay-steps then come from the file"
     )
@@ -55,8 +59,10 @@ def run_moons(args: argparse.Namespace) -> int:
         )
         (model, dataset), start = moons.build(config), 0
     loss_fn, score_fn = moons.objective(model, config.alpha), None
-    if not args.no_jit:
-        loss_fn, score_fn = jit(loss_fn), jit(lambda point: model(point))
+    backend = args.backend or _default_backend()
+    print(f"chainrule moons: backend {backend}", file=sys.stderr, flush=True)
+    if backend != "engine":
+        loss_fn, score_fn = jit(loss_fn, backend), jit(lambda point: model(point), backend)
     print(moons.heading(config, start), flush=True)
     progress = moons.train(config, model, dataset, loss_fn, start, score_fn)
     losses = [item.loss for item in _shown(progress, start, config.steps)]
@@ -70,6 +76,15 @@ def run_moons(args: argparse.Namespace) -> int:
             lambda: plots.save_moons_plot(model, dataset, losses, args.plot),
         )
     return saved or plotted
+
+
+def _default_backend() -> str:
+    """native when numba is there to compile its interpreter, python otherwise."""
+    try:
+        import chainrule.compiler.native  # noqa: F401
+    except ImportError:
+        return "python"
+    return "native"
 
 
 def _shown(progress: Iterator[moons.Progress], start: int, steps: int) -> Iterator[moons.Progress]:

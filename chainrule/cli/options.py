@@ -149,3 +149,11 @@ def picture(what: str, write: Callable[[], Path]) -> int:
         return fail(f"could not write the {what}: {error}")
     print(f"{what} saved to {path}")
     return 0
+
+
+BACKENDS = ("engine", "python", "native")  # --backend: the plain engine, or chainrule.jit's backends
+
+
+def add_backend_alias(parser: argparse.ArgumentParser, flag: str, backend: str) -> None:
+    """An older flag (--jit, --no-jit), kept hidden: the same as --backend <backend>."""
+    parser.add_argument(flag, dest="backend", action="store_const", const=backend, help=argparse.SUPPRESS)

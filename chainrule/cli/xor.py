@@ -28,8 +28,13 @@ def add_xor(commands: argparse._SubParsersAction) -> None:
     options.add_checkpoint_options(parser, xor.continue_from, "--seed and --hidden are then unused")
     options.add_plot_option(parser, "save the loss curve (needs chainrule[plot])")
     parser.add_argument(
-        "--jit", action="store_true", help="run the loss as compiled code (chainrule.jit): same log, faster"
+        "--backend",
+        choices=options.BACKENDS,
+        default="engine",
+        help="engine (the reference run, Value by Value), or the loss through chainrule.jit's python or "
+        "native backend: the same log, faster",
     )
+    options.add_backend_alias(parser, "--jit", "python")
     parser.set_defaults(handler=run_xor, error=parser.error)
 
 
@@ -39,7 +44,7 @@ def run_xor(args: argparse.Namespace) -> int:
         return failure
     model, start = (args.load.saved.model, args.load.start) if args.load else (xor.build(config), 0)
     losses: list[float] = []
-    for line in xor.run(config, losses, model, start, jit=args.jit):
+    for line in xor.run(config, losses, model, start, args.backend):
         print(line, flush=True)
     end = start + config.steps
     saved = options.save(model, args.save, xor.checkpoint_info(end)) if args.save else 0

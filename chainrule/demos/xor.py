@@ -83,15 +83,16 @@ def run(
     losses: list[float] | None = None,
     model: MLP | None = None,
     start: int = 0,
-    jit: bool = False,
+    backend: str = "engine",
 ) -> Iterator[str]:
     """The printed log line by line, as computed; every step's loss is appended to `losses`.
 
     Continues `model` from step `start` if given (a checkpoint), else trains a new one from config.seed.
-    With jit=True the loss runs as compiled code (chainrule.jit): the same log, faster.
+    backend "engine" builds the graph Value by Value; "python" or "native" runs the loss through
+    chainrule.jit with that backend: the same log, faster.
     """
     model = model if model is not None else build(config)
-    loss_fn = compiler.jit(objective(model)) if jit else None
+    loss_fn = compiler.jit(objective(model), backend=backend) if backend != "engine" else None
     for step, loss in train(config, model, CORNERS, loss_fn, start):
         if losses is not None:
             losses.append(loss)

@@ -31,7 +31,7 @@ from chainrule import Value, jit
 from chainrule.demos import moons, xor
 from chainrule.nn import MLP
 
-CONTENDERS = ("engine", "jit", "micrograd", "torch", "hand")
+CONTENDERS = ("engine", "jit", "native", "micrograd", "torch", "hand")
 # one Python object per scalar: also timed with the cyclic collector off (see chainrule/runtime/collector.py)
 GC_SENSITIVE = ("engine", "micrograd")
 
@@ -123,6 +123,11 @@ def run_engine(work: Workload, lrs: Sequence[float]) -> list[float]:
 def run_jit(work: Workload, lrs: Sequence[float]) -> list[float]:
     model = _chainrule_model(work)
     return _sgd(model.parameters(), jit(work.objective(model)), work, lrs)
+
+
+def run_native(work: Workload, lrs: Sequence[float]) -> list[float]:
+    model = _chainrule_model(work)
+    return _sgd(model.parameters(), jit(work.objective(model), backend="native"), work, lrs)
 
 
 def run_micrograd(work: Workload, lrs: Sequence[float]) -> list[float]:
@@ -265,11 +270,12 @@ def run_hand(work: Workload, lrs: Sequence[float]) -> list[float]:
 RUNNERS = {
     "engine": run_engine,
     "jit": run_jit,
+    "native": run_native,
     "micrograd": run_micrograd,
     "torch": run_torch,
     "hand": run_hand,
 }
-MODULES = {"micrograd": "micrograd", "torch": "torch"}
+MODULES = {"micrograd": "micrograd", "torch": "torch", "native": "numba"}
 
 
 # --- memory: bytes per graph node, measured by tracemalloc while the graph is alive ----------------------
@@ -297,10 +303,10 @@ def bytes_per_node(make_value: Callable[[float], object], terms: int = 1000) -> 
     return figures[0], figures[1]
 
 
-def jit_breakdown(work: Workload, steps: int = 10) -> tuple[float, float]:
+def jit_breakdown(work: Workload, backend: str, steps: int = 10) -> tuple[float, float]:
     """(seconds for the first call: trace, generate, compile, run; median seconds of a later step)."""
     model = _chainrule_model(work)
-    step = jit(work.objective(model))
+    step = jit(work.objective(model), backend=backend)
     gc.collect()
     start = time.perf_counter()
     step(work.points, work.targets)
@@ -444,12 +450,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(compiling included for jit)."
     )
     print("\n".join(table(rows, {work.name: len(work.lrs) for work in workloads})))
-    if "jit" in contenders:
-        print()
-        for work in workloads:
-            first, step = jit_breakdown(work)
-            compiled = f"first call (trace, generate, compile) {first:.3f} s"
-            print(f"jit on {work.name}: {compiled}; then a step (forward + backward) {step * 1e3:.3g} ms")
+    for name, backend, done in (
+        ("jit", "python", "trace, generate, compile"),
+        ("native", "native", "trace, tape"),
+    ):
+        if name in contenders:
+            print()
+            for work in workloads:
+                first, step = jit_breakdown(work, backend)
+                compiled = f"first call ({done}) {first:.3f} s"
+                print(
+                    f"{name} on {work.name}: {compiled}; then a step (forward + backward) {step * 1e3:.3g} ms"
+                )
     print()
     print("bytes per graph node (tracemalloc; a 1000-term sum of products): all nodes, interior nodes only")
     engine = bytes_per_node(Value)

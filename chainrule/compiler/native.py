@@ -128,7 +128,7 @@ class NativeProgram:
             column["TO_FIRST"][s] = a if needs[a] else s  # its own entry: nobody reads it again
             column["TO_SECOND"][s] = b if needs[b] else s
             exponent[s] = tape.exponents[i] if tape.exponents[i] is not None else 0.0
-        self._program = np.array([column[row] for row in native_kernel.PROGRAM_ROWS], np.int32)
+        self._program = np.array([column[row] for row in native_kernel.PROGRAM_ROWS], np.uint32)
         self._state = np.zeros((len(native_kernel.STATE_ROWS), size))
         rows = dict(zip(native_kernel.STATE_ROWS, self._state))
         self._values, self._grads = rows["VALUES"], rows["GRADS"]

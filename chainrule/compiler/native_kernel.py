@@ -24,18 +24,21 @@ import numba
 from chainrule.compiler import native_math
 from chainrule.rules import FUNCTIONS, RULES, template
 
-SKIP = -1  # the code of a node backward passes over: nothing it feeds needs a gradient
+SKIP = len(
+    RULES
+)  # a code no branch takes: backward passes over a node that leads to no leaf needing a gradient
 PROGRAM_ROWS = ("CODE", "BACK_CODE", "FIRST", "SECOND", "TO_FIRST", "TO_SECOND")  # int32, a column per node
 STATE_ROWS = ("EXPONENT", "VALUES", "GRADS")  # float64, a column per node
 
 _HEADER = '''\
 """chainrule's native tape interpreter, generated from chainrule/rules.py by compiler/native_kernel.py.
 
-A tape is two arrays with a column per node, leaves first (start is the first op node). `program`
-(int32) has the rows CODE (the op's row in rules.RULES), BACK_CODE (the same, or SKIP where backward
-has nothing to do), FIRST and SECOND (the parents; a unary op's second is its first), TO_FIRST and
-TO_SECOND (where each parent's share of the gradient goes: the parent; or, for a parent that needs
-none, the node's own entry, which nobody reads once the node has fired).
+A tape is two arrays with a column per node, leaves first (start is the first op node).
+`program` (uint32: unsigned, so numba indexes with it without checking for negative indices) has
+the rows CODE (the op's row in rules.RULES), BACK_CODE (the same, or {skip}, a code no branch takes,
+where nothing the node feeds needs a gradient), FIRST and SECOND (the parents; a unary op's second
+is its first), TO_FIRST and TO_SECOND (where each parent's share of the gradient goes: the parent;
+or, for a parent that needs none, the node's own entry, which nobody reads once the node has fired).
 `state` (float64) has the rows EXPONENT (n of x ** n), VALUES and GRADS. Two arguments, not nine:
 numba checks the type of each at every call, and that is most of what a small graph's call costs.
 """
@@ -47,7 +50,6 @@ from chainrule.compiler.native_math import {imports}
 
 {program_rows} = range({program_size})
 {state_rows} = range({state_size})
-SKIP = {skip}
 _compiled = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)
 
 
@@ -75,8 +77,6 @@ def backward(program, state, start):
     grads[root] = 1.0
     for j in range(root, start - 1, -1):
         op = code[j]
-        if op == SKIP:
-            continue
         grad = grads[j]
 {backward}
 '''

@@ -18,6 +18,7 @@ from chainrule.nn import MLP
 from chainrule.runtime.extras import MissingExtraError, MissingProgramError, require
 from chainrule.show.drawing import render
 from chainrule.show.explain import explain
+from chainrule.show.walkthrough import walkthrough
 from chainrule.storage import checkpoint
 
 
@@ -151,6 +152,7 @@ def _output_path(option: str, *suffixes: str) -> Callable[[str], Path]:
 
 _save_path = _output_path("save")
 _picture_path = _output_path("draw", *PICTURES)
+_page_path = _output_path("write", ".html", ".htm")
 
 
 def _save(model: MLP, path: Path, info: dict) -> int:
@@ -268,20 +270,30 @@ def _add_explain(commands: argparse._SubParsersAction) -> None:
         type=_picture_path,
         help="also draw the graph after the backward pass, as .svg, .png or .pdf (chainrule[viz])",
     )
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        type=_page_path,
+        help="also write the walkthrough: one page that steps through both passes (chainrule[viz])",
+    )
     parser.set_defaults(handler=_run_explain, error=parser.error)
 
 
 def _run_explain(args: argparse.Namespace) -> int:
     expression = _expression(args)
     try:
-        if args.svg:
-            require("graphviz", "viz", "--svg")
+        if args.svg or args.html:
+            require("graphviz", "viz", "--svg" if args.svg else "--html")
         print(_heading(expression))
         print()
         explain(expression.root, list(expression.inputs.values()))
-        if args.svg:
+        if args.svg or args.html:
             print()
-            return _picture("graph", lambda: render(expression.root, args.svg))
+        drawn = _picture("graph", lambda: render(expression.root, args.svg)) if args.svg else 0
+        if args.html:
+            page = walkthrough(expression.root, list(expression.inputs.values()), _heading(expression))
+            return _picture("walkthrough page", lambda: page.save(args.html)) or drawn
+        return drawn
     except (MissingExtraError, MissingProgramError) as error:
         return _fail(str(error))
     return 0

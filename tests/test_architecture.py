@@ -16,8 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "chainrule"
 LAYER_OF = {
     "floatmath": 0,
     "grad_mode": 0,
-    "rules": 0,
     "runtime": 0,
+    "rules": 1,
     "engine": 1,
     "nn": 2,
     "losses": 2,

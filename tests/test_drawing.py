@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from chainrule import Value, draw, to_dot
+from chainrule.engine import topological_order
 from chainrule.runtime.extras import MissingExtraError, MissingProgramError
 from chainrule.show.drawing import render
-from chainrule.show.names import topological_order
 
 
 def _graph() -> tuple[Value, list[Value]]:

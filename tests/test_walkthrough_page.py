@@ -16,7 +16,8 @@ from real_browser import not_blank, open_page
 
 from chainrule import Value, explain, walkthrough
 from chainrule.cli import main
-from chainrule.show.names import number, short_names, topological_order
+from chainrule.engine import topological_order
+from chainrule.show.names import number, short_names
 
 INJECTED = ["</script><script>window.pwned=1</script>", '<img src=x onerror="window.pwned=1">']
 

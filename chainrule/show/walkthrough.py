@@ -20,15 +20,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from chainrule.engine import Value
+from chainrule.engine import Value, topological_order
 from chainrule.runtime.extras import MissingProgramError, require
 from chainrule.show import html_page
 from chainrule.show.drawing import DOT_MISSING, _escape, graph_parts
-from chainrule.show.names import number, topological_order
-from chainrule.show.walk_adapter import Walk, walk
+from chainrule.show.explain import Walk, walk
+from chainrule.show.names import number
 
 SVG = "http://www.w3.org/2000/svg"
-BACKWARD_HEADER = ["fires", "grad in", "parent", "∂fires/∂parent", "adds", "parent's grad so far"]
 
 
 class Walkthrough:
@@ -123,19 +122,20 @@ def _steps(the_walk: Walk, seed: float) -> list[dict]:
             "grads": [[root, repr(seed)]],
         }
     )
-    backward_header = _aligned_header(the_walk)
-    for k, firing in enumerate(the_walk.firings):
+    backward_header, *table = the_walk.walk_lines()  # explain's backward table: one row per share
+    for firing in the_walk.firings:
         receivers = ", ".join(dict.fromkeys(share.parent for share in firing.shares))
         steps.append(
             {
                 "caption": f"Backward: {firing.node} fires with grad {number(firing.grad_in)}; "
                 f"it sends ∂{firing.node}/∂parent × grad to {receivers}.",
-                "lines": [backward_header, *the_walk.firing_lines(k)],
+                "lines": [backward_header, *table[: len(firing.shares)]],
                 "focus": firing.node,
                 "parents": [share.parent for share in firing.shares],
                 "grads": [[share.parent, repr(share.after)] for share in firing.shares],
             }
         )
+        table = table[len(firing.shares) :]
     gradients = [[f"∂{root}/∂{name}", "=", number(grad)] for name, grad in the_walk.gradients.items()]
     steps.append(
         {
@@ -151,28 +151,6 @@ def _steps(the_walk: Walk, seed: float) -> list[dict]:
 def _columns(rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-
-
-def _aligned_header(the_walk: Walk) -> str:
-    """The backward table's header over the firing lines' columns (explain prints it once above the whole
-    table; the page shows it above each firing). A column starts where every line has two spaces before
-    it and some line has text."""
-    lines = [line for k in range(len(the_walk.firings)) for line in the_walk.firing_lines(k)]
-    if not lines:
-        return ""
-    width = max(map(len, lines))
-    padded = [line.ljust(width + 1) for line in lines]
-    starts = [
-        p
-        for p in range(2, width)
-        if all(line[p - 2 : p] == "  " for line in padded) and any(line[p] != " " for line in padded)
-    ]
-    if len(starts) != len(BACKWARD_HEADER):  # labels with runs of spaces: a plain header, not aligned
-        return "  " + "  ".join(BACKWARD_HEADER)
-    header = ""
-    for title, p in zip(BACKWARD_HEADER, starts):
-        header = header.ljust(p) + title
-    return header
 
 
 def _svg(root: Value, the_walk: Walk, steps: list[dict], rankdir: str) -> tuple[str, int]:

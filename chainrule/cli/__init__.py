@@ -12,7 +12,7 @@ from pathlib import Path
 
 from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, evaluate, parse_bindings
 from chainrule.compiler import jit
-from chainrule.demos import moons, xor
+from chainrule.demos import moons, training_page, xor
 from chainrule.demos import plots as plotting
 from chainrule.nn import MLP
 from chainrule.runtime.extras import MissingExtraError, MissingProgramError, require
@@ -75,6 +75,9 @@ def _add_xor(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--jit", action="store_true", help="run the loss as compiled code (chainrule.jit): same log, faster"
     )
+    parser.add_argument(
+        "--html", metavar="FILE", type=_page_path, help="write the run as one page, a slider over its steps"
+    )
     parser.set_defaults(handler=_run_xor, error=parser.error)
 
 
@@ -109,13 +112,18 @@ def _run_xor(args: argparse.Namespace) -> int:
         return failure
     model, start = (args.load.model, args.load.info.get("step", 0)) if args.load else (xor.build(config), 0)
     losses: list[float] = []
-    for line in xor.run(config, losses, model, start, jit=args.jit):
+    recorder = training_page.XorRecorder(model, start, config.steps) if args.html else None
+    for line in xor.run(config, losses, model, start, jit=args.jit, on_step=recorder):
         print(line, flush=True)
     saved = _save(model, args.save, {"command": "xor", "step": start + config.steps}) if args.save else 0
     title = f"XOR: MLP(2, [{model.nouts[0]}, 1]), sum of squared errors"
     plotted = (
         _picture("loss curve", lambda: plotting.save_loss_plot(losses, args.plot, title)) if args.plot else 0
     )
+    if recorder is not None:
+        heading = f"{title}, SGD lr {config.lr:g}, steps {start} to {start + config.steps}"
+        paged = _picture("training page", lambda: training_page.write(recorder.page(heading), args.html))
+        return saved or plotted or paged
     return saved or plotted
 
 
@@ -323,6 +331,9 @@ def _add_moons(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"
     )
+    parser.add_argument(
+        "--html", metavar="FILE", type=_page_path, help="write the run as one page, a slider over its steps"
+    )
     _add_checkpoint_options(
         parser, _moons_checkpoint, "--seed, --n, --noise and --decay-steps then come from the file"
     )
@@ -377,18 +388,21 @@ def _run_moons(args: argparse.Namespace) -> int:
         loss_fn, score_fn = jit(loss_fn), jit(lambda point: model(point))
     end = start + config.steps
     steps = f"steps {start} to {end - 1} of SGD" if config.steps else "no SGD steps"
-    print(
+    heading = (
         f"moons: {config.n} points (noise {config.noise:g}, seed {config.seed}), MLP(2, [16, 16, 1]), "
-        f"{steps}, lr {config.lr_start:g} → {config.lr_end:g} over {config.decay_steps} steps",
-        flush=True,
+        f"{steps}, lr {config.lr_start:g} → {config.lr_end:g} over {config.decay_steps} steps"
     )
+    print(heading, flush=True)
     progress = moons.train(config, model, dataset, loss_fn, start, score_fn)
+    recorder = training_page.MoonsRecorder(model, dataset, start, config.steps) if args.html else None
+    progress = recorder.watch(progress) if recorder else progress
     losses = [item.loss for item in _shown(progress, start, config.steps)]
     final = moons.accuracy(model, dataset, score_fn)
-    print(
+    result = (
         f"after {end} step{'' if end == 1 else 's'}: accuracy {final:.1%} "
         f"({round(final * len(dataset))} of {len(dataset)} points)"
     )
+    print(result)
     saved = (
         _save(model, args.save, {"command": "moons", "step": start + config.steps, **run}) if args.save else 0
     )
@@ -398,6 +412,9 @@ def _run_moons(args: argparse.Namespace) -> int:
             "decision boundary and loss curve",
             lambda: plotting.save_moons_plot(model, dataset, losses, args.plot),
         )
+    if recorder is not None:
+        page = recorder.page(heading, result)
+        return saved or plotted or _picture("training page", lambda: training_page.write(page, args.html))
     return saved or plotted
 
 

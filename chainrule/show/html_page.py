@@ -17,6 +17,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -28,9 +29,22 @@ def static_text(name: str) -> str:
     return resources.files("chainrule.show").joinpath(STATIC, name).read_text(encoding="utf-8")
 
 
+def _finite(data: object) -> object:
+    """NaN and ±inf as the strings JavaScript's Number() reads back ("NaN", "Infinity", "-Infinity")."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return "NaN" if math.isnan(data) else "Infinity" if data > 0 else "-Infinity"
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    return data
+
+
 def json_for_script(data: object) -> str:
-    """JSON that cannot end its <script> block or open a comment, whatever strings it holds."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """JSON that cannot end its <script> block or open a comment, whatever strings it holds. Floats are
+    written as Python's repr, which JSON.parse reads back to the same double; NaN and ±inf, which JSON
+    lacks, become strings for Number()."""
+    text = json.dumps(_finite(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, escaped)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")

@@ -113,10 +113,13 @@ def test_in_a_browser_the_moons_page_scores_as_the_engine(browser, tmp_path, cap
         assert f"{right} of {len(dataset)} points on their side" in page.inner_text("#picture-caption")
         assert f"accuracy {right / len(dataset):6.1%}" in position["line"]
     assert page.inner_text("#log").splitlines()[-1] == out.splitlines()[-2]  # the final accuracy
+    pictures = "() => ['picture', 'curve'].map(id => document.getElementById(id).toDataURL())"
+    stepped = page.evaluate(pictures)
     page.keyboard.press("Home")
     assert page.get_attribute("body", "data-step") == "0"
     page.keyboard.press("End")
     assert page.get_attribute("body", "data-step") == "12"
+    assert page.evaluate(pictures) == stepped  # a step's pictures do not depend on the way there
     assert opened.errors == [] and opened.other_requests() == []
     assert not_blank(page.screenshot()) > 50
 

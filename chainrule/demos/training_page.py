@@ -129,9 +129,9 @@ _BODY = """<header><h1>{heading}</h1>
 <span id="counter" aria-live="polite"></span>
 </header>
 <main>
-<figure><canvas id="picture" width="480" height="400"></canvas>
+<figure><canvas id="picture" width="440" height="380"></canvas>
 <figcaption id="picture-caption"></figcaption></figure>
-<figure><canvas id="curve" width="480" height="400"></canvas><figcaption>loss at every step; the marker is the
+<figure><canvas id="curve" width="440" height="380"></canvas><figcaption>loss at every step; the marker is the
 step shown</figcaption></figure>
 </main>
 <section id="panel"><pre id="log"></pre></section>

@@ -48,10 +48,11 @@
     const weights = position.weights.map(Number);
     const f = frame(canvas, 0.5);
     const cell = 4;
+    context.clearRect(0, 0, canvas.width, canvas.height);
     for (let py = 0; py < canvas.height; py += cell) {
       for (let px = 0; px < canvas.width; px += cell) {
         const s = score(weights, [f.x(px + cell / 2), f.y(py + cell / 2)]);
-        const strength = Math.min(1, Math.abs(s)) * 0.55 + 0.15;
+        const strength = Math.min(1, Math.abs(s)) * 0.45 + 0.15;
         context.fillStyle = s > 0 ? `rgba(47,109,181,${strength})` : `rgba(232,130,42,${strength})`;
         context.fillRect(px, py, cell, cell);
       }

@@ -10,6 +10,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from real_browser import not_blank, open_page
@@ -39,9 +40,10 @@ def unlabelled() -> tuple[Value, list[Value]]:
 
 def injected() -> tuple[Value, list[Value]]:
     s, t = Value(0.5, label=INJECTED[0]), Value(-1.25, label=INJECTED[1])
-    root = (s * t).tanh()
+    u = Value(0.25, label='u {|} "\\l"')  # record syntax, a quote and a DOT escape
+    root = (s * t + u).tanh()
     root.label = "<b>bold</b> & co"
-    return root, [s, t]
+    return root, [s, t, u]
 
 
 GRAPHS: dict[str, Callable[[], tuple[Value, list[Value]]]] = {
@@ -118,6 +120,16 @@ def test_the_page_is_self_contained_and_escapes_user_text():
     data_block = page.split('id="data">')[1].split("</script>")[0]
     assert "<" not in data_block and ">" not in data_block and "&" not in data_block
     assert _page_data(page)["nodes"][:2] == INJECTED
+
+
+def test_a_label_over_two_lines_keeps_its_numbers_in_their_fields():
+    x = Value(1.5, label="two\nlines")
+    page = walkthrough(x * 2).html
+    node = re.search(r'<g class="node" data-node="two&#10;lines">(.*?)</g>', page, re.DOTALL)
+    assert node is not None
+    classes = re.findall(r'<text [^>]*class="(\w+)"[^>]*>([^<]*)</text>', node.group(1))
+    assert classes[-2:] == [("value", "data 1.5"), ("grad", "grad 2.0")]
+    assert [c for c, _ in classes[:-2]] == ["name"] * len(classes[:-2])
 
 
 def test_repr_html_is_a_sandboxed_frame_holding_the_page():
@@ -265,3 +277,16 @@ def test_explain_command_writes_the_page(tmp_path, capsys, dot):
     last = {name: grad for step in data["steps"] for name, grad in step.get("grads", [])}
     assert [last[n] for n in "abc"] == [repr(x.grad) for x in (a, b, c)]
     assert "tanh(a*b + c)   at a = 2, b = -3, c = 10" in path.read_text().split("</title>")[0]
+
+
+def test_the_pages_static_files_are_package_data():
+    """A wheel ships chainrule/show/static/ only if pyproject's package-data globs cover every file."""
+    import fnmatch
+
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    static = root / "chainrule" / "show" / "static"
+    files = [str(path.relative_to(static.parent)) for path in static.iterdir()]
+    assert files and all(any(fnmatch.fnmatch(f, g) for g in globs["chainrule.show"]) for f in files)

@@ -179,7 +179,7 @@ def _svg(root: Value, the_walk: Walk, steps: list[dict], rankdir: str) -> tuple[
         raw = graphviz.pipe("dot", "svg", ("\n".join(lines) + "\n").encode("utf-8"))
     except graphviz.ExecutableNotFound:
         raise MissingProgramError(DOT_MISSING) from None
-    return _addressable(raw, name_of, edges)
+    return _addressable(raw, name_of)
 
 
 def _widest_texts(the_walk: Walk, steps: list[dict]) -> dict[str, tuple[str, str]]:
@@ -194,7 +194,8 @@ def _widest_texts(the_walk: Walk, steps: list[dict]) -> dict[str, tuple[str, str
     }
 
 
-def _addressable(raw: bytes, name_of: dict[str, str], edges: list[tuple[str, str]]) -> tuple[str, int]:
+def _addressable(raw: bytes, name_of: dict[str, str]) -> tuple[str, int]:
+    """dot's SVG with ids turned into data attributes, titles that name nodes, and its size in CSS pixels."""
     ET.register_namespace("", SVG)
     svg = ET.fromstring(raw)
     width, height = (
@@ -209,8 +210,8 @@ def _addressable(raw: bytes, name_of: dict[str, str], edges: list[tuple[str, str
         group.attrib.pop("id", None)
         if node_id in name_of:
             group.set("data-node", name_of[node_id])
-            texts = group.findall(f"{{{SVG}}}text")
-            for text, role in zip(texts, ("name", "value", "grad")):
+            *name_lines, value, grad = group.findall(f"{{{SVG}}}text")  # a label may run over lines
+            for text, role in ((value, "value"), (grad, "grad"), *((line, "name") for line in name_lines)):
                 text.set("class", role)
             title = ET.SubElement(group, f"{{{SVG}}}title")
             title.text = name_of[node_id]

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from chainrule.demos import xor
+from chainrule.demos import moons, xor
 from chainrule.demos.data import Dataset
 from chainrule.grad_mode import no_grad
 from chainrule.nn import MLP
@@ -53,19 +53,13 @@ class MoonsRecorder(_Recorder):
         self.model, self.dataset = model, dataset
         self.width = len(str(self.last))
 
-    def line(self, item: Any) -> str:
-        """The step's line in the printed log (the CLI prints it for every 10th step when piped)."""
-        return (
-            f"step {item.step:>{self.width}}  loss {item.loss:.6f}  "
-            f"accuracy {item.accuracy:6.1%}  lr {item.lr:.3f}"
-        )
-
-    def watch(self, progress: Iterable[Any]) -> Iterator[Any]:
+    def watch(self, progress: Iterable[moons.Progress]) -> Iterator[moons.Progress]:
         for item in progress:  # yielded before the step's update: the parameters made this loss
             self.losses.append([item.step, item.loss])
             if self.wanted(item.step):
                 weights = [p.data for p in self.model.parameters()]
-                self.positions.append({"step": item.step, "line": self.line(item), "weights": weights})
+                line = moons.progress_line(item, self.width)  # as the log prints it (every 10th step, piped)
+                self.positions.append({"step": item.step, "line": line, "weights": weights})
             yield item
 
     def page(self, heading: str, result: str) -> str:

@@ -20,6 +20,8 @@ from chainrule.cli import main
 from chainrule.engine import topological_order
 from chainrule.show.names import number, short_names
 
+pytestmark = pytest.mark.usefixtures("dot")  # the page's graph is laid out by Graphviz's dot
+
 INJECTED = ["</script><script>window.pwned=1</script>", '<img src=x onerror="window.pwned=1">']
 
 
@@ -264,7 +266,7 @@ def test_in_a_browser_the_notebook_frame_runs_its_script(browser, tmp_path):
     assert opened.errors == []
 
 
-def test_explain_command_writes_the_page(tmp_path, capsys, dot):
+def test_explain_command_writes_the_page(tmp_path, capsys):
     path = tmp_path / "walk.html"
     argv = ["explain", "tanh(a*b + c)", "--at", "a=2", "b=-3", "c=10", "--html", str(path)]
     assert main(argv) == 0

@@ -91,9 +91,9 @@ def page(title: str, body: str, style: str, script: str, data: object) -> str:
 
 
 def in_iframe(document: str, height: int) -> str:
-    """The page inside a sandboxed frame, for Jupyter: JupyterLab and the classic Notebook both show an
-    <iframe srcdoc>, and its script runs there (allow-scripts, and nothing else: no same origin, no forms,
-    no popups), whether or not the notebook is trusted."""
+    """The page inside a sandboxed frame, for Jupyter. A <script> in a cell's HTML output runs differently
+    in JupyterLab and the classic Notebook; an <iframe srcdoc> is shown by both, and the page's own script
+    runs inside it (allow-scripts, and nothing else: no same origin, no forms, no popups)."""
     return (
         f'<iframe srcdoc="{html.escape(document, quote=True)}" sandbox="allow-scripts" '
         f'style="width: 100%; height: {int(height)}px; border: 1px solid #ddd;"></iframe>'

@@ -10,6 +10,9 @@
     nodes.set(g.dataset.node, { g, value: g.querySelector("text.value"), grad: g.querySelector("text.grad") });
   }
   const lit = Array.from(document.querySelectorAll("#graph [data-of]")); // op nodes and edges
+  const svg = document.querySelector("#graph svg");
+  // Fit the graph to the window, but never below 55% of the size dot laid it out at: a big graph scrolls.
+  if (svg) svg.style.minWidth = Math.round(0.55 * svg.width.baseVal.value) + "px";
   const $ = (id) => document.getElementById(id);
   let current = 0;
   let timer = null;

@@ -25,20 +25,6 @@ from typing import Any
 
 from chainrule import floatmath
 
-# The names an expression may use besides a, b, n, out and grad: resolved in a namespace
-FUNCTIONS = (
-    "cos",
-    "divide",
-    "exp",
-    "exponent_slope",
-    "log",
-    "power",
-    "power_slope",
-    "sigmoid",
-    "sin",
-    "tanh",
-    "value_power",
-)
 VARIABLES = ("a", "b", "n", "out", "grad")
 
 
@@ -69,6 +55,40 @@ class Rule:
         return re.sub(r"\b[abn]\b", "", self.written).strip()
 
 
+# grad is the gradient that arrived at the op's output; each partial is what the engine's closure
+# adds into that parent's .grad (a partial written -(...) is the closure's `-=`). Same expressions,
+# same order of operations as the closures: the same bits.
+RULES: tuple[Rule, ...] = (
+    #    op     written    forward          what each parent's grad gets: (a's, b's)
+    Rule("+", "a + b", "a + b", ("grad", "grad")),
+    Rule("-", "a - b", "a - b", ("grad", "-grad")),
+    Rule("*", "a * b", "a * b", ("b * grad", "a * grad")),
+    # d(a/b)/db = -a/b², computed as a/b/b: b*b underflows to 0 for |b| < 1.5e-154 (PyTorch's form)
+    Rule("/", "a / b", "divide(a, b)", ("grad / b", "-(grad * (a / b / b))")),
+    Rule("**", "a ** n", "power(a, n)", ("power_slope(a, n) * grad",)),
+    Rule("pow", "a ** b", "value_power(a, b)", ("power_slope(a, b) * grad", "exponent_slope(a, out) * grad")),
+    Rule("neg", "-a", "-a", ("-grad",)),
+    Rule("tanh", "tanh(a)", "tanh(a)", ("(1 - out * out) * grad",)),
+    Rule("exp", "exp(a)", "exp(a)", ("out * grad",)),
+    Rule("log", "log(a)", "log(a)", ("grad / a",)),
+    Rule("relu", "relu(a)", "0.0 if a <= 0 else a", ("grad if a > 0 else 0.0",)),
+    Rule("sigmoid", "sigmoid(a)", "sigmoid(a)", ("out * (1 - out) * grad",)),
+)
+BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+
+
+def _names(expression: str) -> set[str]:
+    return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
+
+
+# The functions the rows call: a namespace gives each its floats' or its Values' version
+FUNCTIONS = tuple(
+    sorted(set().union(*(_names(e) for r in RULES for e in (r.forward, *r.partials))) - set(VARIABLES))
+)
+# The float namespace: the engine's float functions (floatmath), then math's for the rest (tanh, …)
+FLOATS: dict[str, Any] = {name: getattr(floatmath, name, None) or getattr(math, name) for name in FUNCTIONS}
+
+
 _COMPILED: dict[tuple[str, int], Callable[..., Any]] = {}
 
 
@@ -89,34 +109,6 @@ def function(expression: str, namespace: Mapping[str, Any]) -> Callable[..., Any
         code = compile(ast.fix_missing_locations(tree), f"<rule {expression}>", "eval")
         _COMPILED[key] = eval(code, dict(namespace))  # the table's own text, never a user's
     return _COMPILED[key]
-
-
-def _names(expression: str) -> set[str]:
-    return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
-
-
-# grad is the gradient that arrived at the op's output; each partial is what the engine's closure
-# adds into that parent's .grad (a partial written -(...) is the closure's `-=`). Same expressions,
-# same order of operations as the closures: the same bits.
-RULES: tuple[Rule, ...] = (
-    Rule("+", "a + b", "a + b", ("grad", "grad")),
-    Rule("-", "a - b", "a - b", ("grad", "-grad")),
-    Rule("*", "a * b", "a * b", ("b * grad", "a * grad")),
-    # d(a/b)/db = -a/b², computed as a/b/b: b*b underflows to 0 for |b| < 1.5e-154 (PyTorch's form)
-    Rule("/", "a / b", "divide(a, b)", ("grad / b", "-(grad * (a / b / b))")),
-    Rule("**", "a ** n", "power(a, n)", ("power_slope(a, n) * grad",)),
-    Rule("pow", "a ** b", "value_power(a, b)", ("power_slope(a, b) * grad", "exponent_slope(a, out) * grad")),
-    Rule("neg", "-a", "-a", ("-grad",)),
-    Rule("tanh", "tanh(a)", "tanh(a)", ("(1 - out * out) * grad",)),
-    Rule("exp", "exp(a)", "exp(a)", ("out * grad",)),
-    Rule("log", "log(a)", "log(a)", ("grad / a",)),
-    Rule("relu", "relu(a)", "0.0 if a <= 0 else a", ("grad if a > 0 else 0.0",)),
-    Rule("sigmoid", "sigmoid(a)", "sigmoid(a)", ("out * (1 - out) * grad",)),
-)
-BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
-
-# The float namespace: the engine's float functions (floatmath), then math's for the rest (tanh, sin, …)
-FLOATS: dict[str, Any] = {name: getattr(floatmath, name, None) or getattr(math, name) for name in FUNCTIONS}
 
 
 def rule_of(node: Any) -> Rule:
@@ -142,14 +134,11 @@ def template(expression: str) -> str:
 
 
 def _check_table() -> None:
-    """Every expression uses only the known names, and no `**` (a negative n must never sit beside one)."""
-    known = set(FUNCTIONS) | set(VARIABLES)
+    """No `**` in an expression: the jit writes n as a literal, and -2.0 ** 2 would read as -(2.0 ** 2)."""
     for rule in RULES:
         for expression in (rule.forward, *rule.partials):
-            tree = ast.parse(expression, mode="eval")
-            unknown = _names(expression) - known
-            assert not unknown, f"rule {rule.name!r}: unknown names {unknown}"
-            assert not any(isinstance(node, ast.Pow) for node in ast.walk(tree)), rule.name
+            if any(isinstance(node, ast.Pow) for node in ast.walk(ast.parse(expression, mode="eval"))):
+                raise ValueError(f"rule {rule.name!r}: write power(x, y), not x ** y, in {expression!r}")
 
 
 _check_table()

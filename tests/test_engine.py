@@ -7,30 +7,18 @@ import math
 import subprocess
 import sys
 
+import op_cases
 import pytest
+from op_cases import applier
 
 from chainrule import Value
 from chainrule.derivatives.gradcheck import engine_gradient, gradcheck, numerical_gradient
 
-# name -> (function, points). Points include negative and near-zero inputs
-# and stay inside each op's domain; the same function body serves both libraries where it can.
+# name -> (function, points): every op of the table at points inside its domain (tests/op_cases.py),
+# then the reflected forms and a composite. The same function body serves Values and torch tensors.
 OPS = {
-    "add": (lambda a, b: a + b, [(1.5, -2.0), (-0.3, 1e-4)]),
-    "mul": (lambda a, b: a * b, [(1.5, -2.0), (-0.3, 1e-4), (0.0, 3.0)]),
-    "sub": (lambda a, b: a - b, [(1.5, -2.0), (1e-4, -0.3)]),
-    "div": (lambda a, b: a / b, [(1.5, -2.0), (-0.3, 0.05), (0.0, 7.0)]),
-    "neg": (lambda a: -a, [(1.5,), (-1e-4,)]),
-    "pow 2": (lambda a: a**2, [(1.5,), (-0.7,), (1e-4,)]),
-    "pow 3": (lambda a: a**3, [(-1.2,), (0.01,)]),
-    "pow -1": (lambda a: a**-1, [(-1.2,), (0.3,)]),
-    "pow 0.5": (lambda a: a**0.5, [(2.0,), (0.01,)]),
-    "pow 2.5": (lambda a: a**2.5, [(1.3,), (1e-3,)]),
-    "pow value": (lambda a, b: a**b, [(1.7, -0.4), (0.2, 2.5), (3.0, 0.0)]),
-    "tanh": (lambda a: a.tanh(), [(0.5,), (-2.0,), (1e-5,)]),
-    "exp": (lambda a: a.exp(), [(0.5,), (-3.0,), (0.0,)]),
-    "log": (lambda a: a.log(), [(0.5,), (3.0,), (1e-3,)]),
-    "relu": (lambda a: a.relu(), [(0.5,), (-2.0,), (1e-3,), (-1e-3,)]),
-    "sigmoid": (lambda a: a.sigmoid(), [(0.5,), (-4.0,), (1e-5,)]),
+    name: (applier(rule, n), [parents]) for (rule, parents, n), name in zip(op_cases.CASES, op_cases.CASE_IDS)
+} | {
     "radd": (lambda a: 2 + a, [(1.5,), (-0.2,)]),
     "rsub": (lambda a: 2 - a, [(1.5,), (-0.2,)]),
     "rmul": (lambda a: 2 * a, [(1.5,), (-0.2,)]),
@@ -39,20 +27,12 @@ OPS = {
     "composite": (lambda a, b: (a * b + b.exp()).tanh() / (1 + a**2), [(0.3, -0.8), (-1.1, 0.4)]),
 }
 CASES = [(name, point) for name, (_, points) in OPS.items() for point in points]
-TORCH_METHODS = {"tanh": "tanh", "exp": "exp", "log": "log", "relu": "relu", "sigmoid": "sigmoid"}
 
 
 def _torch_grad(torch, name, point):
     """The same function evaluated by PyTorch in float64: its value and gradient."""
-    fn = OPS[name][0]
     leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
-    if name in TORCH_METHODS:
-        out = getattr(torch, TORCH_METHODS[name])(leaves[0])
-    elif name == "composite":
-        a, b = leaves
-        out = torch.tanh(a * b + torch.exp(b)) / (1 + a**2)
-    else:
-        out = fn(*leaves)  # arithmetic operators read the same for tensors
+    out = OPS[name][0](*leaves)
     out.backward()
     return out.item(), [leaf.grad.item() for leaf in leaves]
 

@@ -118,12 +118,16 @@ def _display(tree: ast.expr, names: dict[str, str]) -> tuple[str, int]:
         return number(tree.value), 9
     if isinstance(tree, ast.UnaryOp):
         text, level = _display(tree.operand, names)
-        return "-" + (text if level >= 4 else f"({text})"), 4
+        return "-" + (text if level >= 3 else f"({text})"), 4
     if isinstance(tree, ast.BinOp):
         level = _PRECEDENCE[type(tree.op)]
         if isinstance(tree.op, ast.Mult) and ast.dump(tree.left) == ast.dump(tree.right):
             text, inner = _display(tree.left, names)  # x·x reads as x²
             return (text if inner == 9 else f"({text})") + "²", 5
+        twice = isinstance(tree.left, ast.BinOp) and isinstance(tree.left.op, ast.Div)
+        if isinstance(tree.op, ast.Div) and twice and ast.dump(tree.left.right) == ast.dump(tree.right):
+            square = ast.BinOp(tree.right, ast.Mult(), tree.right)  # a/b/b reads as a/b²
+            return _display(ast.BinOp(tree.left.left, ast.Div(), square), names)
         left, left_level = _display(tree.left, names)
         right, right_level = _display(tree.right, names)
         left = left if left_level >= level else f"({left})"

@@ -33,6 +33,8 @@ def _compile(fn: Callable[..., Value], shape: Any, args: tuple, kwargs: dict, ba
     (runtime/collector.py says why: tens of thousands of nodes are alive while tracing)."""
     with collector.paused():
         root, inputs = trace(fn, args, kwargs)
+        if not isinstance(root, Value) and not getattr(BACKENDS[backend], "several_outputs", False):
+            raise TypeError(f"jit: the {backend!r} backend compiles functions that return one Value")
         program = BACKENDS[backend](fn, shape, record(root, inputs))
     program.positional = not kwargs  # traced without keyword arguments: a call's args can go straight in
     return program
@@ -82,7 +84,7 @@ class Jitted:
             except Restructure:
                 pass
             else:
-                return JitResult(data, saved, program if grad_mode.enabled else None)
+                return _result(data, saved, program)
         names = sorted(kwargs)
         try:
             normalized, shape = normalize((*args, *(kwargs[name] for name in names)))
@@ -95,7 +97,14 @@ class Jitted:
             program = self._programs[key] = _compile(self.fn, shape, traced_args, traced_kwargs, self.backend)
         self._last = program
         data, saved = program.forward(normalized, program.leaves)
-        return JitResult(data, saved, program if grad_mode.enabled else None)
+        return _result(data, saved, program)
+
+
+def _result(data: Any, saved: tuple, program: Any) -> Any:
+    """A JitResult for one Value; for a tuple of Values (a gradient), their floats as fn nested them."""
+    if getattr(program, "several", False):
+        return data
+    return JitResult(data, saved, program if grad_mode.enabled else None)
 
 
 def jit(fn: Callable[..., Value], backend: str = "python") -> Jitted:

@@ -60,8 +60,8 @@ def _warn_bool(value: Value) -> bool:
     return True  # what bool() of a Value is without the hook
 
 
-def trace(fn: Callable[..., Value], args: tuple, kwargs: dict) -> tuple[Value, list[Value]]:
-    """Call fn with Value leaves in place of its numbers; return the root and the input leaves."""
+def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[Value]]:
+    """Call fn with Value leaves in place of its numbers; return the root (or a tuple of them), the inputs."""
     inputs: list[Value] = []
     value_args = _as_values(args, inputs)
     value_kwargs = {name: _as_values(arg, inputs) for name, arg in kwargs.items()}
@@ -74,6 +74,14 @@ def trace(fn: Callable[..., Value], args: tuple, kwargs: dict) -> tuple[Value, l
     finally:
         if hooked:
             del Value.__bool__
-    if not isinstance(root, Value):
-        raise TypeError(f"jit: the function must return a Value, it returned {type(root).__name__}")
+    if not _is_output(root):
+        raise TypeError(
+            f"jit: the function must return a Value or a (nested) tuple of Values, it returned "
+            f"{type(root).__name__}"
+        )
     return root, inputs
+
+
+def _is_output(x: Any) -> bool:
+    """A Value, or a non-empty tuple of outputs (grad's and value_and_grad's results are such tuples)."""
+    return isinstance(x, Value) or (type(x) is tuple and bool(x) and all(_is_output(item) for item in x))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule import grad_mode
+from chainrule.derivatives import value_rules
 from chainrule.engine import Value
 
 
@@ -68,12 +69,23 @@ def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[
     hooked = "__bool__" not in vars(Value)
     if hooked:
         Value.__bool__ = _warn_bool  # only while tracing: Value itself defines no truth value
+    branches: list[str] = []
+    value_rules.listeners.append(branches.append)  # grad(f) called while tracing: its graph's branches
     try:
         with grad_mode.enable_grad():
             root = fn(*value_args, **value_kwargs)
     finally:
+        value_rules.listeners.remove(branches.append)
         if hooked:
             del Value.__bool__
+    if branches:
+        warnings.warn(
+            f"jit: a derivative built while tracing branches on data ({branches[0]}): every compiled call "
+            "takes the branch taken now. To compile gradients of such a function, compile the function "
+            "and call .backward() on its result.",
+            JitTraceWarning,
+            stacklevel=3,
+        )
     if not _is_output(root):
         raise TypeError(
             f"jit: the function must return a Value or a (nested) tuple of Values, it returned "

@@ -19,9 +19,22 @@ from chainrule.rules import FUNCTIONS
 Number = Value | float
 
 
+# Who is told when a derivative's graph depends on a branch on data (relu's `a > 0`, a special case at 0):
+# jit's tracing listens, since compiled code keeps the branch taken while tracing.
+listeners: list[Callable[[str], None]] = []
+
+
+def _branched(what: str) -> None:
+    for listener in listeners:
+        listener(what)
+
+
 def data(x: Number) -> float:
     """The number inside a Value (a number as it is): the table's comparisons (relu's `a > 0`) read this."""
-    return x.data if isinstance(x, Value) else x
+    if isinstance(x, Value):
+        _branched("a comparison in the table (relu's slope)")
+        return x.data
+    return x
 
 
 def _value(x: Number) -> Value:
@@ -45,16 +58,20 @@ def divide(a: Value, b: Value) -> Value:
 
 def power_slope(a: Value, n: Number) -> Number:
     """d/da a^n = n·a^(n-1); floatmath.power_slope's special cases (n = 0; a = 0 with n < 1) are constants."""
-    if data(n) == 0:
-        return 0.0
-    if data(a) == 0 and data(n) < 1:
-        return math.inf
+    exponent = n.data if isinstance(n, Value) else n
+    if exponent == 0 or (exponent < 1 and a.data == 0):
+        if isinstance(n, Value) or exponent != 0:  # a number n = 0 is the same constant at every call
+            _branched("the slope of a power at 0")
+        return 0.0 if exponent == 0 else math.inf
     return n * a ** (n - 1)
 
 
 def exponent_slope(a: Value, out: Value) -> Number:
     """d/db a^b = a^b·ln a, given out = a^b; the constant 0 at a = 0, as floatmath.exponent_slope."""
-    return 0.0 if data(a) == 0 else out * a.log()
+    if a.data == 0:
+        _branched("the slope of a^b in b at a = 0")
+        return 0.0
+    return out * a.log()
 
 
 def _method(name: str) -> Callable[[Number], Value]:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import struct
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 from op_cases import CASE_IDS, CASES, EXPONENTS, apply
@@ -296,3 +300,37 @@ def test_jit_returns_nested_tuples_as_fn_nested_them():
     assert compiled(1.0, 4.0) == (4.0, (5.0, (-3.0,)))
     with pytest.raises(TypeError, match="must return a Value or a"):
         chainrule.jit(lambda x: [x])(1.0)
+
+
+# --- the README's snippet and the Newton example ------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+README_SECTION = (ROOT / "README.md").read_text().split("## Derivatives of derivatives", 1)[1]
+
+
+def test_readme_snippet_prints_what_its_comments_say():
+    code = README_SECTION.split("```python\n", 1)[1].split("```", 1)[0]
+    comments = [line.split("# ", 1)[1] for line in code.splitlines() if line.startswith("print(")]
+    claimed = [comment.split("  ")[0].strip() for comment in comments]
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert printed.splitlines() == claimed
+
+
+def test_newton_example_converges_in_fewer_iterations_than_gradient_descent():
+    script = ROOT / "examples" / "newton_rosenbrock.py"
+    printed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
+    found = {}
+    for method in ("newton", "gradient descent"):
+        match = re.search(
+            rf"^{method}[^:]*: (\d+) iterations, \(x, y\) = \(([-\d.]+), ([-\d.]+)\)", printed, re.M
+        )
+        assert match, f"{method} did not converge:\n{printed}"
+        iterations, x, y = int(match[1]), float(match[2]), float(match[3])
+        assert abs(x - 1) < 1e-8 and abs(y - 1) < 1e-8  # the minimum, (1, 1)
+        found[method] = iterations
+    assert 0 < found["newton"] < found["gradient descent"]
+    claim = re.search(r"\((\d+) iterations against ([\d,]+) to ‖∇f‖ < 1e-10", README_SECTION)
+    assert claim and (int(claim[1]), int(claim[2].replace(",", ""))) == (
+        found["newton"],
+        found["gradient descent"],
+    )

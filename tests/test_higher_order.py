@@ -334,3 +334,24 @@ def test_newton_example_converges_in_fewer_iterations_than_gradient_descent():
         found["newton"],
         found["gradient descent"],
     )
+
+
+def test_jit_of_a_gradient_that_is_one_value_backpropagates_into_closed_over_leaves():
+    w = Value(1.5)
+    compiled = chainrule.jit(grad(lambda x: w * x * x * x))  # ∂f/∂x = 3w·x², one Value: a JitResult
+    result = compiled(2.0)
+    assert result.data == grad(lambda x: w * x * x * x)(2.0) == 18.0
+    w.grad = 0.0  # grad of numbers ran the engine's backward, which also gave w its ∂f/∂w = x³
+    result.backward()
+    assert w.grad == 12.0  # ∂(3w·x²)/∂w = 3x²
+
+
+def test_grad_of_grad_on_a_deep_chain_and_inside_no_grad():
+    def chain(x):
+        for _ in range(20_000):
+            x = x * 0.9999 + 0.0001
+        return x * x
+
+    expected = 2 * 0.9999**40_000
+    with chainrule.no_grad():
+        assert grad(grad(chain))(0.3) == pytest.approx(expected, rel=1e-9)

@@ -76,7 +76,7 @@ class Jitted:
         """The generated code of the latest trace (empty before the first call)."""
         return self._last.source if self._last else ""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> JitResult | Value:
+    def __call__(self, *args: Any, **kwargs: Any) -> JitResult | Value | tuple:
         program = self._last
         if program is not None and program.positional and not kwargs:
             try:
@@ -120,5 +120,10 @@ def jit(fn: Callable[..., Value], backend: str = "python") -> Jitted:
     (JitTraceWarning), an `if` on `.data` cannot be seen. A value computed under no_grad() inside fn
     is a constant, frozen at its traced value. Branches inside ops (relu, domain checks) run every
     call. A new argument shape (another list length) traces again. `.source` is the generated code.
+
+    fn may also return a (nested) tuple of Values, as grad(f) and value_and_grad(f) do when traced: the
+    call then returns the same nesting of floats, and there is no backward(). So jit(grad(f)) is f's
+    gradient as generated code. A derivative that branches on data (relu's slope) keeps the branch taken
+    while tracing; jit warns (JitTraceWarning) when it traces one.
     """
     return Jitted(fn, backend)

@@ -355,3 +355,9 @@ def test_grad_of_grad_on_a_deep_chain_and_inside_no_grad():
     expected = 2 * 0.9999**40_000
     with chainrule.no_grad():
         assert grad(grad(chain))(0.3) == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_grad_of_numbers_inside_a_jitted_function_is_compiled_as_a_graph():
+    compiled = chainrule.jit(lambda w: grad(lambda x: w * x * x)(3.0) + w)  # ∂(w·x²)/∂x at 3, + w = 7w
+    assert compiled(2.0).data == 14.0
+    assert compiled(5.0).data == 35.0  # generated code: the gradient follows w

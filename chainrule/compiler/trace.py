@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule import grad_mode
-from chainrule.derivatives import value_rules
+from chainrule.derivatives import gradients, value_rules
 from chainrule.engine import Value
 
 
@@ -72,7 +72,7 @@ def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[
     branches: list[str] = []
     value_rules.listeners.append(branches.append)  # grad(f) called while tracing: its graph's branches
     try:
-        with grad_mode.enable_grad():
+        with grad_mode.enable_grad(), gradients.graphs():  # a grad inside fn gives a graph, to compile
             root = fn(*value_args, **value_kwargs)
     finally:
         value_rules.listeners.remove(branches.append)

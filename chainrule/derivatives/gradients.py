@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from chainrule.derivatives.graph_backward import gradient_graphs
@@ -13,7 +14,18 @@ from chainrule.grad_mode import enable_grad
 Gradient = float | tuple[float, ...]
 ArgNums = int | Sequence[int]
 
-_running = 0  # how many grad calls are running their f now: inside one, a gradient must be a graph
+_running = 0  # how many grad calls (or jit traces) are running their f now: inside one, gradients are graphs
+
+
+@contextmanager
+def graphs() -> Iterator[None]:
+    """Inside: grad and value_and_grad give graphs of Values even when called with numbers (jit's tracing)."""
+    global _running
+    _running += 1
+    try:
+        yield
+    finally:
+        _running -= 1
 
 
 def _is_index(n: object) -> bool:
@@ -44,9 +56,9 @@ def value_and_grad(f: Callable[..., Value | float], argnums: ArgNums = 0) -> Cal
     arguments at `argnums` become leaves of a fresh graph (recorded even inside `no_grad()`), the
     others are passed unchanged, and one backward pass gives every gradient.
 
-    Called with Values (an argument is one, or this call runs inside the f of another grad, or under
-    jit's tracing), the result is made of Values instead: f's output, and gradients that are graphs
-    (the table of local derivatives run with Values), so they can be differentiated again.
+    Called with Values (an argument is one), or inside the f of another grad, or while jit traces, the
+    result is made of Values instead: f's output, and gradients that are graphs (the table of local
+    derivatives run with Values), so they can be differentiated again.
     """
     positions = _check_argnums(argnums)
 
@@ -59,26 +71,21 @@ def value_and_grad(f: Callable[..., Value | float], argnums: ArgNums = 0) -> Cal
         indices = [n % len(args) for n in positions]
         if len(set(indices)) != len(indices):
             raise ValueError(f"argnums {argnums!r} names one of the {len(args)} arguments twice")
-        global _running
         as_graph = _running > 0 or _holds_value(args) or _holds_value(tuple(kwargs.values()))
         arguments = list(args)
-        _running += 1
-        try:
-            with enable_grad():
-                for i in indices:  # a Value gets a node of its own (x·1): ∂f/∂x holds the rest constant
-                    x = arguments[i]
-                    arguments[i] = x * 1.0 if isinstance(x, Value) else Value(x)
-                out = f(*arguments, **kwargs)
-        finally:
-            _running -= 1
+        with graphs(), enable_grad():
+            for i in indices:  # a Value gets a node of its own (x·1): ∂f/∂x holds the rest constant
+                x = arguments[i]
+                arguments[i] = x * 1.0 if isinstance(x, Value) else Value(x)
+            out = f(*arguments, **kwargs)
         if not isinstance(out, Value):
             if isinstance(out, bool) or not isinstance(out, int | float):
                 name = getattr(f, "__name__", "f")
                 raise TypeError(f"{name} must return one Value (a scalar), got {type(out).__name__}")
             out = Value(out)  # a constant: every gradient is 0
         if as_graph:  # differentiated or traced from outside: the gradients are graphs too
-            graphs = gradient_graphs(out, [arguments[i] for i in indices])
-            return out, graphs[0] if _is_index(argnums) else tuple(graphs)
+            built = gradient_graphs(out, [arguments[i] for i in indices])
+            return out, built[0] if _is_index(argnums) else tuple(built)
         out.backward()
         grads = tuple(arguments[i].grad for i in indices)
         return out.data, grads[0] if _is_index(argnums) else grads

@@ -11,7 +11,7 @@ from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
 
-Gradient = float | tuple[float, ...]
+Gradient = float | tuple[float, ...] | Value | tuple[Value, ...]  # Values when called with Values
 ArgNums = int | Sequence[int]
 
 _running = 0  # how many grad calls (or jit traces) are running their f now: inside one, gradients are graphs
@@ -49,7 +49,9 @@ def _check_argnums(argnums: ArgNums) -> tuple[int, ...]:
     return tuple(positions)
 
 
-def value_and_grad(f: Callable[..., Value | float], argnums: ArgNums = 0) -> Callable[..., tuple[Any, Any]]:
+def value_and_grad(
+    f: Callable[..., Value | float], argnums: ArgNums = 0
+) -> Callable[..., tuple[float | Value, Gradient]]:
     """(f(x), ∂f/∂x) for the arguments at `argnums`: a float for an int argnums, a tuple for a sequence.
 
     `f` is written with Value operations (x * y, x.tanh()...) and called with plain numbers; the
@@ -63,7 +65,7 @@ def value_and_grad(f: Callable[..., Value | float], argnums: ArgNums = 0) -> Cal
     positions = _check_argnums(argnums)
 
     @functools.wraps(f)
-    def evaluate(*args: Any, **kwargs: Any) -> tuple[float, Gradient]:
+    def evaluate(*args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
         if any(not -len(args) <= n < len(args) for n in positions):
             raise ValueError(
                 f"argnums {argnums!r} is out of range for a call with {len(args)} positional arguments"

@@ -29,7 +29,7 @@ def _gradient_graph(
     for i, leaf in zip(indices, leaves):
         arguments[i] = leaf
     with enable_grad():
-        gradient = grad(f, positions)(*arguments, **kwargs)  # argnums checked there
+        gradient: Any = grad(f, positions)(*arguments, **kwargs)  # Values: the arguments are Values
     return leaves, (gradient,) if single else gradient
 
 

@@ -84,7 +84,7 @@ def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[
             "takes the branch taken now. To compile gradients of such a function, compile the function "
             "and call .backward() on its result.",
             JitTraceWarning,
-            stacklevel=3,
+            stacklevel=4,  # the call of the jitted function
         )
     if not _is_output(root):
         raise TypeError(

@@ -19,7 +19,7 @@ from hypothesis import given
 from op_cases import EXPONENTS, apply
 from test_fuzz_gradients import programs
 
-from chainrule import MLP, Value, jit, no_grad
+from chainrule import MLP, Value, jit, no_grad, value_and_grad
 from chainrule.cli import main
 from chainrule.demos import moons
 from chainrule.rules import RULES
@@ -293,3 +293,19 @@ def test_the_interpreter_has_a_branch_for_every_row_of_the_table():
     source(1.0)
     for rule in RULES:
         assert source.source.count(f"# {rule.name}") >= 2  # one in forward, one in backward
+
+
+@needs_numba
+def test_jit_of_grad_runs_natively_to_the_bit():
+    """A function returning a tuple of Values (the gradient graphs of grad(f)): floats out, nested."""
+
+    def f(x, y):
+        return (x * y).tanh() + (x * x / (y * y + 1) + 0.1).log() * y.sigmoid() - (y**3 - x).exp() / (y + 3)
+
+    both = jit(value_and_grad(f, (0, 1)), backend="native")
+    nested = jit(lambda x, y: (x * y, (x + y, (x - y,))), backend="native")
+    for point in [(0.7, -0.4), (1.3, 0.2), (-0.5, 1.1)]:
+        value, gradient = both(*point)
+        expected_value, expected = value_and_grad(f, (0, 1))(*point)
+        assert [bits(x) for x in (value, *gradient)] == [bits(x) for x in (expected_value, *expected)]
+    assert nested(3.0, 2.0) == (6.0, (5.0, (1.0,)))

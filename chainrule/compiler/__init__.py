@@ -33,6 +33,9 @@ def _native(fn: Callable[..., Value], shape: Any, tape: Any) -> Any:
     return NativeProgram(fn, shape, tape)
 
 
+_native.several_outputs = True  # type: ignore[attr-defined] (as NativeProgram: a tuple out, forward only)
+
+
 BACKENDS: dict[str, Callable[..., Any]] = {"python": PythonProgram, "native": _native}
 
 

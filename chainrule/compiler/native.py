@@ -82,13 +82,20 @@ def held_elsewhere(leaves: tuple[Value, ...]) -> list[bool]:
     return [count > alone for count in map(sys.getrefcount, leaves)]
 
 
+def _nested(outputs: Any, values: list[float]) -> Any:
+    """The outputs' values, nested as fn returned them (outputs: a slot, or a tuple of such)."""
+    return values[outputs] if isinstance(outputs, int) else tuple(_nested(item, values) for item in outputs)
+
+
 class NativeProgram:
     """A tape as arrays for the native interpreter; `source` is the interpreter's generated text."""
+
+    several_outputs = True  # runs a tape whose fn returned a tuple of Values: forward only
 
     def __init__(self, fn: Callable, shape: Any, tape: Tape) -> None:
         self.kernel = native_kernel.load()
         self.source: str = self.kernel.SOURCE
-        self.leaves = tape.leaves
+        self.leaves, self.several = tape.leaves, tape.outputs is not None
         self.unpack = unpacker(shape)
         self._tape: Tape | None = tape  # laid out at the first call, once the traced graph is freed
         self._calls = itertools.count(1)
@@ -136,6 +143,8 @@ class NativeProgram:
         self._values[[slot[i] for i, _ in constants]] = [leaf.data for _, leaf in constants]
         self._backward_runs = needs[self._root] and self._root >= self._start
         self._exponents = {slot[i]: tape.exponents[i] for i in ops}  # exact, for the Python fallback
+        if self.several:
+            self._outputs = _nested(tape.outputs, slot)
 
     def _run(self, numbers: list[float], data: list[float]) -> float:
         values = self._values
@@ -165,6 +174,8 @@ class NativeProgram:
         call, self._current = next(self._calls), 0
         value = self._run(numbers, data)
         self._current = call
+        if self.several:
+            return _nested(self._outputs, self._values.tolist()), ()
         return value, (call, numbers, data)
 
     def backward(self, saved: tuple, leaves: tuple) -> None:

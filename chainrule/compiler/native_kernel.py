@@ -182,7 +182,8 @@ def load() -> ModuleType:
 def _write(text: str, name: str) -> Path:
     """The file holding text, written atomically if absent (rewriting it would void numba's cache);
     in a temporary folder when the cache folder is not writable."""
-    for folder in (cache_dir(), Path(tempfile.gettempdir()) / f"chainrule-native-{os.getuid()}"):
+    user = getattr(os, "getuid", lambda: "")()
+    for folder in (cache_dir(), Path(tempfile.gettempdir()) / f"chainrule-native-{user}"):
         path = folder / name
         try:
             if not path.exists() or path.read_text() != text:

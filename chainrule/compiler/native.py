@@ -86,9 +86,9 @@ def held_elsewhere(leaves: tuple[Value, ...]) -> list[bool]:
     return [count > alone for count in map(sys.getrefcount, leaves)]
 
 
-def _nested(outputs: Any, values: list[float]) -> Any:
-    """The outputs' values, nested as fn returned them (outputs: a slot, or a tuple of such)."""
-    return values[outputs] if isinstance(outputs, int) else tuple(_nested(item, values) for item in outputs)
+def _nested(outputs: Any, value: Callable[[int], Any]) -> Any:
+    """value(i) for each index in outputs (an index, or a nested tuple of them), nested the same way."""
+    return value(outputs) if isinstance(outputs, int) else tuple(_nested(item, value) for item in outputs)
 
 
 class NativeProgram:
@@ -107,7 +107,7 @@ class NativeProgram:
 
     def _layout(self, tape: Tape) -> None:
         """Slots: the argument numbers, the live leaves, the constants, then the op nodes in tape order
-        (the engine's order, so each sum adds its terms as the engine does); and one sink slot."""
+        (the engine's order, so each sum adds its terms as the engine does)."""
         live = held_elsewhere(tape.leaves)
         inputs = len(tape.inputs)
         slot = [0] * len(tape)
@@ -148,7 +148,7 @@ class NativeProgram:
         self._backward_runs = needs[self._root] and self._root >= self._start
         self._exponents = {slot[i]: tape.exponents[i] for i in ops}  # exact, for the Python fallback
         if self.several:
-            self._outputs = _nested(tape.outputs, slot)
+            self._outputs = _nested(tape.outputs, slot.__getitem__)
 
     def _run(self, numbers: list[float], data: list[float]) -> float:
         values = self._values
@@ -179,7 +179,7 @@ class NativeProgram:
         value = self._run(numbers, data)
         self._current = call
         if self.several:
-            return _nested(self._outputs, self._values.tolist()), ()
+            return _nested(self._outputs, self._values.item), ()
         return value, (call, numbers, data)
 
     def backward(self, saved: tuple, leaves: tuple) -> None:

@@ -309,3 +309,21 @@ def test_jit_of_grad_runs_natively_to_the_bit():
         expected_value, expected = value_and_grad(f, (0, 1))(*point)
         assert [bits(x) for x in (value, *gradient)] == [bits(x) for x in (expected_value, *expected)]
     assert nested(3.0, 2.0) == (6.0, (5.0, (1.0,)))
+
+
+@needs_numba
+def test_the_interpreter_follows_the_table_and_is_cached_by_its_text(monkeypatch, tmp_path):
+    from chainrule.compiler import native_kernel
+    from chainrule.rules import Rule
+
+    square = Rule("square", "square(a)", "a * a", ("2.0 * a * grad",))  # a row no engine op has
+    monkeypatch.setattr(native_kernel, "RULES", (*RULES, square))
+    source = native_kernel.source()
+    assert f"op == {len(RULES)}:  # square: square(a)" in source
+    assert "values[j] = a * a" in source and "grads[to_first[j]] += 2.0 * a * grad" in source
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = native_kernel._write(source, "kernel_test.py")
+    assert path == tmp_path / "chainrule" / "native" / "kernel_test.py" and path.read_text() == source
+    before = path.stat().st_mtime_ns
+    assert native_kernel._write(source, "kernel_test.py") == path
+    assert path.stat().st_mtime_ns == before  # not rewritten: numba's cache of it stays valid

@@ -601,6 +601,16 @@ def test_x12_bad_place_for_a_page(tmp_path, capsys, monkeypatch, command, name, 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["xor", "moons"])
+def test_x13_an_unknown_backend_or_native_without_numba(capsys, monkeypatch, command):
+    assert "argument --backend: invalid choice: 'fast'" in _exit_2(capsys, command, "--backend", "fast")
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba now fails
+    monkeypatch.delitem(sys.modules, "chainrule.compiler.native", raising=False)
+    assert cli.main([command, "--steps", "1", "--backend", "native"]) == 1
+    printed = capsys.readouterr()
+    assert printed.out == "" and 'pip install "chainrule[native]"' in printed.err
+
+
 def test_x11_output_closed_early_stops_quietly():
     import subprocess
 

@@ -48,7 +48,7 @@ def add_moons(commands: argparse._SubParsersAction) -> None:
 
 
 def run_moons(args: argparse.Namespace) -> int:
-    if args.plot and (failure := options.check_plot()):
+    if (args.plot and (failure := options.check_plot())) or (failure := options.check_backend(args.backend)):
         return failure
     if args.load:
         config, start = moons.saved_config(args.load.saved, args.steps), args.load.start

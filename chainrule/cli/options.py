@@ -160,6 +160,16 @@ def picture(what: str, write: Callable[[], Path]) -> int:
 BACKENDS = ("engine", "python", "native")  # --backend: the plain engine, or chainrule.jit's backends
 
 
+def check_backend(backend: str) -> int:
+    """Before the run: the native backend's numba is there (else exit 1, naming the pip install)."""
+    if backend == "native":
+        try:
+            import chainrule.compiler.native  # noqa: F401
+        except MissingExtraError as error:
+            return fail(str(error))
+    return 0
+
+
 def add_backend_alias(parser: argparse.ArgumentParser, flag: str, backend: str) -> None:
     """An older flag (--jit, --no-jit), kept hidden: the same as --backend <backend>."""
     parser.add_argument(flag, dest="backend", action="store_const", const=backend, help=argparse.SUPPRESS)

@@ -41,7 +41,7 @@ def add_xor(commands: argparse._SubParsersAction) -> None:
 
 def run_xor(args: argparse.Namespace) -> int:
     config = xor.XorConfig(seed=args.seed, steps=args.steps, lr=args.lr, hidden=args.hidden, every=args.every)
-    if args.plot and (failure := options.check_plot()):
+    if (args.plot and (failure := options.check_plot())) or (failure := options.check_backend(args.backend)):
         return failure
     model, start = (args.load.saved.model, args.load.start) if args.load else (xor.build(config), 0)
     losses: list[float] = []

@@ -24,10 +24,9 @@ import numba
 from chainrule.compiler import native_math
 from chainrule.rules import FUNCTIONS, RULES, template
 
-SKIP = len(
-    RULES
-)  # a code no branch takes: backward passes over a node that leads to no leaf needing a gradient
-PROGRAM_ROWS = ("CODE", "BACK_CODE", "FIRST", "SECOND", "TO_FIRST", "TO_SECOND")  # int32, a column per node
+# A code no branch takes: backward passes over a node that leads to no leaf needing a gradient
+SKIP = len(RULES)
+PROGRAM_ROWS = ("CODE", "BACK_CODE", "FIRST", "SECOND", "TO_FIRST", "TO_SECOND")  # uint32, a column per node
 STATE_ROWS = ("EXPONENT", "VALUES", "GRADS")  # float64, a column per node
 
 _HEADER = '''\

@@ -29,7 +29,6 @@ import contextlib
 import gc
 import importlib.metadata
 import importlib.util
-import inspect
 import json
 import random
 import statistics
@@ -285,7 +284,7 @@ def _require(contender: str) -> None:
         raise Skipped(f"{module} is not installed (pip install {module}, or: pip install '.[bench]')")
 
 
-def _values_call(work: Workload, params: list, loss_fn: Callable[[], Any]) -> Callable[[], Result]:
+def _values_call(params: list, loss_fn: Callable[[], Any]) -> Callable[[], Result]:
     """One call for a Value-style library: zero the parameters' grads, forward, backward, read them."""
 
     def call() -> Result:
@@ -300,28 +299,27 @@ def _values_call(work: Workload, params: list, loss_fn: Callable[[], Any]) -> Ca
 
 def run_engine(work: Workload, settings: Settings) -> list[Row]:
     params = [Value(p) for p in work.at]
-    call = _values_call(work, params, lambda: work.program(*params, work.data, work.dt))
+    call = _values_call(params, lambda: work.program(*params, work.data, work.dt))
     return [_measure(work, "engine", call, settings)]
 
 
-def _run_jit(work: Workload, settings: Settings, name: str, **options: str) -> list[Row]:
-    params = [Value(p) for p in work.at]  # closed over: jit reads them at every call
-    step = jit(lambda: work.program(*params, work.data, work.dt), **options)
-    return [_measure(work, name, _values_call(work, params, step), settings, "first call traces")]
-
-
 def run_jit(work: Workload, settings: Settings) -> list[Row]:
-    options = {"backend": "python"} if "backend" in inspect.signature(jit).parameters else {}
-    return _run_jit(work, settings, "jit python", **options)
+    params = [Value(p) for p in work.at]  # closed over: jit reads them at every call
+    step = jit(lambda: work.program(*params, work.data, work.dt))  # backend python, the default
+    return [_measure(work, "jit python", _values_call(params, step), settings)]
 
 
 def run_native(work: Workload, settings: Settings) -> list[Row]:
-    if "backend" not in inspect.signature(jit).parameters:
-        raise Skipped("chainrule.jit takes no backend= yet: the row appears once the native backend exists")
+    params = [Value(p) for p in work.at]
     try:
-        return _run_jit(work, settings, "jit native", backend="native")
-    except ImportError as error:  # chainrule's MissingExtraError names the pip install command
+        step = jit(lambda: work.program(*params, work.data, work.dt), backend="native")
+        return [_measure(work, "jit native", _values_call(params, step), settings)]
+    except ImportError as error:  # without numba: chainrule's MissingExtraError names the pip command
         raise Skipped(str(error)) from error
+    except TypeError as error:
+        if "backend" not in str(error):
+            raise
+        raise Skipped("chainrule.jit takes no backend= yet: the row appears once it does") from error
 
 
 def run_hand(work: Workload, settings: Settings) -> list[Row]:
@@ -332,11 +330,12 @@ def run_micrograd(work: Workload, settings: Settings) -> list[Row]:
     from micrograd.engine import Value as MicroValue
 
     params = [MicroValue(p) for p in work.at]
-    call = _values_call(work, params, lambda: work.program(*params, work.data, work.dt))
+    call = _values_call(params, lambda: work.program(*params, work.data, work.dt))
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, MICROGRAD_RECURSION))
+    note = f"recursion limit raised to {MICROGRAD_RECURSION:,} for its recursive topological sort"
     try:
-        return [_measure(work, "micrograd", call, settings, "recursion limit raised")]
+        return [_measure(work, "micrograd", call, settings, note)]
     finally:
         sys.setrecursionlimit(limit)
 
@@ -438,17 +437,7 @@ def _jax_rows(work: Workload, label: str, compiled: Callable, args: tuple, setti
         ("all as floats", all_floats),
     ):
         per_call, calls = _per_call(call, settings)
-        row = Row(
-            work.name,
-            f"{label}, {way}",
-            first,
-            per_call,
-            calls,
-            settings.repeat,
-            result,
-            "first call compiles",
-        )
-        rows.append(row)
+        rows.append(Row(work.name, f"{label}, {way}", first, per_call, calls, settings.repeat, result))
     return rows
 
 
@@ -620,11 +609,13 @@ def run(
             try:
                 found = measure(work, contender, settings)
             except Skipped as skip:
-                notes.append(f"{name}: skipped {contender}: {skip}")
+                notes.append(f"skipped {contender}: {skip}")
                 continue
             for row in found:
                 if row.result is not None:
                     row.gap = difference(row.result, expected)
+                    if row.note:
+                        notes.append(f"{row.contender}: {row.note}")
                 print(
                     f"  {name:10} {row.contender:28} {_ms(row.per_call):>8} ms", file=sys.stderr, flush=True
                 )
@@ -635,7 +626,7 @@ def run(
         file=out,
     )
     print("\n".join(table(rows)), file=out)
-    print("\n".join(f"- {note}" for note in notes), file=out)
+    print("\n".join(f"- {note}" for note in dict.fromkeys(notes)), file=out)
     return rows
 
 

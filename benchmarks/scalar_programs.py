@@ -600,11 +600,11 @@ def run(
 ) -> list[Row]:
     """Measure, then print the table and its notes to `out` (stdout by default); progress to stderr."""
     out = out or sys.stdout
-    rows, notes = [], []
+    rows, sizes, notes = [], [], []
     for name in workloads:
         work = make_workload(name, settings.steps)
         expected, nodes = reference(work)
-        notes.append(f"{name}: {settings.steps} steps, {nodes:,} nodes in chainrule's graph")
+        sizes.append(f"{name}: {settings.steps} steps, {nodes:,} nodes in chainrule's graph")
         for contender in contenders:
             try:
                 found = measure(work, contender, settings)
@@ -626,7 +626,7 @@ def run(
         file=out,
     )
     print("\n".join(table(rows)), file=out)
-    print("\n".join(f"- {note}" for note in dict.fromkeys(notes)), file=out)
+    print("\n".join(f"- {note}" for note in [*sizes, *dict.fromkeys(notes)]), file=out)
     return rows
 
 

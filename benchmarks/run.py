@@ -31,11 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a cl
 
 import scalar_programs
 
-from chainrule import Value, jit, moons, xor
+from chainrule import Value, jit
+from chainrule.demos import moons, xor
 from chainrule.nn import MLP
 
 CONTENDERS = ("engine", "jit", "micrograd", "torch", "hand")
-# one Python object per scalar: also timed with the cyclic collector off (see chainrule/collector.py)
+# one Python object per scalar: also timed with the cyclic collector off (see chainrule/runtime/collector.py)
 GC_SENSITIVE = ("engine", "micrograd")
 # contenders of the scalar-program table alone (xor and moons have no runner for them)
 SCALAR_ONLY = tuple(name for name in scalar_programs.CONTENDERS if name not in CONTENDERS)

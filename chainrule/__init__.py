@@ -1,16 +1,16 @@
 """chainrule: backpropagation as the chain rule over a graph of closures, one float per node."""
 
-from chainrule.check import GradcheckError, gradcheck
-from chainrule.checkpoint import CheckpointError, load, save
 from chainrule.compiler import jit
-from chainrule.drawing import draw, to_dot
+from chainrule.derivatives.gradcheck import GradcheckError, gradcheck
+from chainrule.derivatives.gradients import grad, value_and_grad
 from chainrule.engine import Value
-from chainrule.explaining import explain
-from chainrule.functional import grad, value_and_grad
 from chainrule.grad_mode import enable_grad, no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
 from chainrule.nn import MLP, Layer, Module, Neuron
 from chainrule.optim import SGD, Adam
+from chainrule.show.drawing import draw, to_dot
+from chainrule.show.explain import explain
+from chainrule.storage.checkpoint import CheckpointError, load, save
 
 __all__ = [
     "MLP",

@@ -1,7 +1,11 @@
 """A scalar reverse-mode autodiff engine: one float per node, one closure per operation.
 
 Every op has the same beats: coerce the operand; define the closure that knows the op's local
-derivative; return the output node, made of the forward value, the parents, the op and that closure."""
+derivative; return the output node, made of the forward value, the parents, the op and that closure.
+
+These closures are written for people. `chainrule/rules.py` states the same rules once more, as a
+table for the machines (compiled code, explain, derivatives of derivatives); a test holds the two
+equal, to the bit."""
 
 from __future__ import annotations
 
@@ -23,15 +27,25 @@ def _reflected(op: Callable[[Value, Value], Value]) -> Callable[[Value, float], 
 class Value:
     """One scalar in the graph: its value `data`, and `grad` = d(root)/d(self) after backward()."""
 
-    __slots__ = ("_backward", "_op", "_prev", "data", "grad", "label")  # no __dict__: a third the size
+    __slots__ = (
+        "_backward",
+        "_exponent",
+        "_op",
+        "_prev",
+        "data",
+        "grad",
+        "label",
+    )  # no __dict__: a third the size
 
-    def __init__(self, data: float, _prev=(), _op="", _backward=_no_backward, *, label: str = "") -> None:
+    def __init__(
+        self, data: float, _prev=(), _op="", _backward=_no_backward, *, label: str = "", _exponent=None
+    ) -> None:
         if type(data) is not float:
             if isinstance(data, bool) or not isinstance(data, int | float):
                 raise TypeError(f"Value takes an int or a float, got {type(data).__name__}: {data!r}")
             data = float(data)
         self.data, self.grad = data, 0.0
-        self.label, self._op = label, _op
+        self.label, self._op, self._exponent = label, _op, _exponent  # _exponent: n of x**n, for readers
         # tuple, not set: a set orders by memory address, so the gradient sums would differ run to run
         self._prev, self._backward = (_prev, _backward) if grad_mode.enabled else ((), _no_backward)
 
@@ -80,7 +94,8 @@ class Value:
 
         def _backward(grad: float) -> None:
             self.grad += grad / other.data  # d(a/b)/da = 1/b
-            other.grad -= grad * (self.data / other.data / other.data)  # d(a/b)/db = -a/b²
+            # d(a/b)/db = -a/b², as a/b/b: b*b would underflow to a zero divisor for |b| < 1.5e-154
+            other.grad -= grad * (self.data / other.data / other.data)
 
         return Value(divide(self.data, other.data), (self, other), "/", _backward)
 
@@ -93,7 +108,7 @@ class Value:
         def _backward(grad: float) -> None:
             self.grad += power_slope(x, n) * grad  # d(x^n)/dx = n·x^(n-1)
 
-        return Value(power(x, n), (self,), f"**{exponent}", _backward)
+        return Value(power(x, n), (self,), "**", _backward, _exponent=n)
 
     def _pow_value(self, exponent: Value) -> Value:
         """a**b for a Value b: d/da = b·a^(b-1), d/db = a^b·ln a (taken as 0 at a = 0)."""
@@ -104,7 +119,7 @@ class Value:
             self.grad += power_slope(a, b) * grad  # d(a^b)/da = b·a^(b-1)
             exponent.grad += exponent_slope(a, out_data) * grad  # d(a^b)/db = a^b·ln a
 
-        return Value(out_data, (self, exponent), "**", _backward)
+        return Value(out_data, (self, exponent), "pow", _backward)
 
     def __neg__(self) -> Value:
         """-x: d/dx = -1."""

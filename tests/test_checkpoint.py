@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import chainrule
 from chainrule import MLP, CheckpointError, Neuron, Value
-from chainrule import checkpoint as ckpt
+from chainrule.storage import checkpoint as ckpt
 
 
 def _model(seed: int = 0, **kwargs) -> MLP:

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from chainrule import collector
+from chainrule.runtime import collector
 
 
 def test_paused_switches_the_collector_off_and_back_on():
@@ -34,7 +34,7 @@ def test_paused_leaves_a_disabled_collector_disabled():
 
 def test_a_training_step_leaves_nothing_for_the_collector():
     """The reason pausing is safe: the engine's graphs are acyclic, so nothing waits for the collector."""
-    from chainrule import moons
+    from chainrule.demos import moons
 
     config = moons.MoonsConfig(n=8, steps=2)
     model, dataset = moons.build(config)

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from chainrule import Neuron, Value, no_grad
-from chainrule.check import numerical_gradient
+from chainrule.derivatives.gradcheck import numerical_gradient
 
 
 def _central_difference_at(f, point: list[float], i: int, eps: float = 1e-6) -> float:

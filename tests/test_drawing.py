@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from chainrule import Value, draw, to_dot
-from chainrule.drawing import render
-from chainrule.extras import MissingExtraError, MissingProgramError
-from chainrule.graph import topological_order
+from chainrule.engine import topological_order
+from chainrule.runtime.extras import MissingExtraError, MissingProgramError
+from chainrule.show.drawing import graph_parts, render
 
 
 def _graph() -> tuple[Value, list[Value]]:
@@ -101,3 +101,11 @@ def test_bad_rankdir_and_format_are_refused(tmp_path):
         to_dot(Value(1.0), rankdir="sideways")
     with pytest.raises(ValueError, match=r"\.svg"):
         render(Value(1.0), tmp_path / "graph.txt")
+
+
+def test_op_labels_come_from_the_table_with_the_exponent_shown():
+    x, y = Value(1.5, label="x"), Value(0.5, label="y")
+    root = x**2 + x**y + (-x).tanh()
+    _, nodes, _ = graph_parts(root)
+    ops = sorted(attributes["label"] for node_id, attributes in nodes if node_id.endswith("_op"))
+    assert ops == sorted(["**2", "**", "+", "+", "-", "tanh"])

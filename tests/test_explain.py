@@ -13,7 +13,8 @@ import pytest
 
 from chainrule import Value, explain
 from chainrule.cli import main
-from chainrule.graph import number, short_names, topological_order
+from chainrule.engine import topological_order
+from chainrule.show.names import number, short_names
 
 
 def _graphs() -> list[tuple[str, Callable[[], tuple[Value, list[Value]]]]]:

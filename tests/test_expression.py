@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from chainrule.check import numerical_gradient
 from chainrule.cli import main
+from chainrule.cli.expression import ExpressionError, evaluate, parse_bindings
+from chainrule.derivatives.gradcheck import numerical_gradient
 from chainrule.engine import Value
-from chainrule.expression import ExpressionError, evaluate, parse_bindings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,40 +8,39 @@ and on torch tensors: every op is spelled as Python operators and methods both u
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
+from op_cases import KINKS, apply
 
 import chainrule
 from chainrule import Value, gradcheck, no_grad
-from chainrule.check import engine_gradient, numerical_gradient
+from chainrule.derivatives.gradcheck import engine_gradient, numerical_gradient
+from chainrule.rules import RULES
 
-# op name -> (how it applies to nodes a, b and a number c; which number c it takes)
-OPS = {
-    "a + b": (lambda a, b, c: a + b, None),
-    "a - b": (lambda a, b, c: a - b, None),
-    "a * b": (lambda a, b, c: a * b, None),
-    "a / b": (lambda a, b, c: a / b, None),
-    "a ** b": (lambda a, b, c: a**b, None),
-    "a + c": (lambda a, b, c: a + c, "scale"),
-    "a - c": (lambda a, b, c: a - c, "scale"),
-    "a * c": (lambda a, b, c: a * c, "scale"),
-    "a / c": (lambda a, b, c: a / c, "scale"),
-    "a ** c": (lambda a, b, c: a**c, "exponent"),
-    "c + a": (lambda a, b, c: c + a, "scale"),
-    "c - a": (lambda a, b, c: c - a, "scale"),
-    "c * a": (lambda a, b, c: c * a, "scale"),
-    "c / a": (lambda a, b, c: c / a, "scale"),
-    "c ** a": (lambda a, b, c: c**a, "base"),
-    "-a": (lambda a, b, c: -a, None),
-    "tanh": (lambda a, b, c: a.tanh(), None),
-    "exp": (lambda a, b, c: a.exp(), None),
-    "log": (lambda a, b, c: a.log(), None),
-    "relu": (lambda a, b, c: a.relu(), None),
-    "sigmoid": (lambda a, b, c: a.sigmoid(), None),
-}
+
+def _ops() -> dict[str, tuple[Callable, str | None]]:
+    """op name -> (how it applies to nodes a, b and a number c; which number c it takes), for every row of
+    the table of local derivatives: a binary op on two nodes and with a number on either side."""
+    ops: dict[str, tuple[Callable, str | None]] = {}
+    for rule in RULES:
+        if rule.has_exponent:  # x ** n: n a number
+            ops[f"a {rule.symbol} c"] = (lambda a, b, c, r=rule: apply(r, a, n=c), "exponent")
+        elif rule.arity == 2:
+            ops[f"a {rule.symbol} b"] = (lambda a, b, c, r=rule: apply(r, a, b), None)
+            number_left = "base" if rule.name == "pow" else "scale"
+            ops[f"c {rule.symbol} a"] = (lambda a, b, c, r=rule: apply(r, c, a), number_left)
+            if f"a {rule.symbol} c" not in ops and rule.name != "pow":  # a ** c is x ** n's row
+                ops[f"a {rule.symbol} c"] = (lambda a, b, c, r=rule: apply(r, a, c), "scale")
+        else:
+            ops[rule.name] = (lambda a, b, c, r=rule: apply(r, a), None)
+    return ops
+
+
+OPS = _ops()
 NUMBERS = {
     "scale": [-2, -0.5, 0.5, 1, 3.0],
     "exponent": [-2, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3],
@@ -80,15 +79,26 @@ class Program:
 
 
 def _in_domain(op: str, a: float, b: float, c: float | None) -> bool:
-    """Far enough from every edge that x ± ε (ε = 1e-6, scaled by the slopes) stays on the same side."""
-    if op == "a / b":
-        return abs(b) >= MARGIN
-    if op in ("log", "a ** b") or (op == "a ** c" and not float(c).is_integer()):
-        return a >= MARGIN
-    if op == "c / a" or (op == "a ** c" and c < 0):
-        return abs(a) >= MARGIN
-    if op == "relu":
-        return abs(a) >= 1e-2  # not at the kink, where the slope jumps
+    """Far enough from every edge that x ± ε (ε = 1e-6, scaled by the slopes) stays on the same side:
+    the op and its slopes are finite at a ± MARGIN, b ± MARGIN, and at 0 where such an interval holds
+    it (every edge of the table's ops is at 0); and no kink (relu's) is within reach."""
+    if abs(a) < KINKS.get(op, 0.0):
+        return False
+    fn = OPS[op][0]
+
+    def around(x: float) -> list[float]:
+        return [x - MARGIN, x + MARGIN] + ([0.0] if x - MARGIN < 0 < x + MARGIN else [])
+
+    for u in around(a):
+        for v in around(b) if "b" in op.split() else [b]:
+            try:
+                with no_grad():
+                    value = fn(Value(u), Value(v), c).data
+                slopes = engine_gradient(lambda x, y: fn(x, y, c), [u, v])
+            except (ValueError, ZeroDivisionError):
+                return False
+            if not all(math.isfinite(x) for x in (value, *slopes)):
+                return False
     return True
 
 

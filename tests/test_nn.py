@@ -9,7 +9,7 @@ import random
 import pytest
 
 from chainrule import MLP, Layer, Neuron, Value
-from chainrule.check import gradcheck
+from chainrule.derivatives.gradcheck import gradcheck
 
 
 def test_reference_network_has_17_parameters_and_one_output():

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from chainrule import SGD, Adam, Value, hinge, mse, sum_squared_error
-from chainrule.check import gradcheck
+from chainrule.derivatives.gradcheck import gradcheck
 
 START = [0.8, -1.3, 0.2]
 

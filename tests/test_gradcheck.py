@@ -7,7 +7,7 @@ import re
 import pytest
 
 from chainrule import GradcheckError, Value, gradcheck, no_grad
-from chainrule.check import engine_gradient, numerical_gradient
+from chainrule.derivatives.gradcheck import engine_gradient, numerical_gradient
 
 
 def smooth(x, y, z):

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from chainrule.data import Dataset
-from chainrule.extras import require
+from chainrule.demos.data import Dataset
 from chainrule.grad_mode import no_grad
 from chainrule.nn import MLP
+from chainrule.runtime.extras import require
 
 DPI = 100
 

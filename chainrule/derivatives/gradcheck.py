@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from chainrule.derivatives.gradients import value_and_grad
 from chainrule.engine import Value
-from chainrule.functional import value_and_grad
 from chainrule.grad_mode import no_grad
 
 

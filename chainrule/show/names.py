@@ -1,7 +1,6 @@
 """Reading a finished graph: its nodes in the engine's order, and short names a person can follow.
 
 Only reads what every Value exposes (`_prev`, `_op`, `data`, `grad`, `label`); it never runs a closure.
-The order is the engine's own `topological_order`, re-exported here for the readers of a graph.
 """
 
 from __future__ import annotations
@@ -9,21 +8,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from chainrule.engine import Value, topological_order
+from chainrule.engine import Value
 
-__all__ = ["number", "number_exponent", "short_names", "topological_order"]
-
-
-def number_exponent(node: Value) -> float | None:
-    """n for a node made by x**n with a number n (its op is "**n", e.g. "**2"); None for any other node.
-
-    The engine keeps that exponent only in the op's label, so this is the one place that reads it back."""
-    if not node._op.startswith("**") or node._op == "**":
-        return None
-    try:
-        return float(node._op[2:])
-    except ValueError:
-        raise ValueError(f"cannot read the exponent of the op {node._op!r}") from None
+__all__ = ["number", "short_names"]
 
 
 def short_names(order: list[Value], root: Value) -> dict[Value, str]:

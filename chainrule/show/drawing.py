@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chainrule.engine import Value
-from chainrule.extras import MissingProgramError, require
-from chainrule.graph import short_names, topological_order
+from chainrule.engine import Value, topological_order
+from chainrule.rules import BY_NAME
+from chainrule.runtime.extras import MissingProgramError, require
+from chainrule.show.names import short_names
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 DOT_MISSING = (
@@ -30,6 +31,13 @@ def _escape(text: str) -> str:
 
 def _number(x: float) -> str:
     return f"{x:.4f}" if 1e-4 <= abs(x) < 1e6 or x == 0 else f"{x:.4g}"
+
+
+def op_label(node: Value) -> str:
+    """The op as the picture shows it: its symbol from the table (`+`, `tanh`), `**2` for x ** 2."""
+    rule = BY_NAME.get(node._op)
+    symbol = rule.symbol if rule else node._op
+    return symbol if node._exponent is None else f"{symbol}{node._exponent:g}"
 
 
 def graph_parts(root: Value, rankdir: str = "LR") -> tuple[dict[str, str], Nodes, Edges]:
@@ -51,7 +59,7 @@ def graph_parts(root: Value, rankdir: str = "LR") -> tuple[dict[str, str], Nodes
         nodes.append((ids[node], {"shape": "record", "label": label}))
         if node._prev:
             op_id = f"{ids[node]}_op"
-            nodes.append((op_id, {"label": _escape(node._op)}))
+            nodes.append((op_id, {"label": _escape(op_label(node))}))
             edges.append((op_id, ids[node]))
             edges.extend((ids[parent], op_id) for parent in node._prev)
     return {"rankdir": rankdir}, nodes, edges

@@ -15,13 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from chainrule.engine import Value
+from chainrule.rules import RULES
 
+# every op of the table written as a call, tanh(a): the engine's method of that name
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
+    rule.symbol: getattr(Value, rule.symbol) for rule in RULES if rule.written == f"{rule.symbol}(a)"
 }
 _OPERATORS: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
     ast.Add: operator.add,

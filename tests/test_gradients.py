@@ -6,7 +6,7 @@ import pytest
 
 import chainrule
 from chainrule import Value, grad, no_grad, value_and_grad
-from chainrule.check import numerical_gradient
+from chainrule.derivatives.gradcheck import numerical_gradient
 
 
 def f(x, y, z):

@@ -1,0 +1,44 @@
+"""The `chainrule` command: `xor` reproduces the reference run; grad, explain and moons show more.
+
+One module per command (xor, moons, calculus for grad and explain), each adding its own parser;
+options.py holds what they share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from chainrule.cli.calculus import add_explain, add_grad
+from chainrule.cli.moons import add_moons
+from chainrule.cli.xor import add_xor
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chainrule",
+        description="A scalar reverse-mode autodiff engine: the chain rule as a graph of closures.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    add_xor(commands)
+    add_grad(commands)
+    add_explain(commands)
+    add_moons(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # the reader went away (`chainrule xor | head -1`): stop quietly, and keep Python's flush at
+        # exit from raising again on the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The Python backend: a tape written out as two straight-line functions, `forward` and `backward`.
+
+Each node is one line in each: its forward expression, and each parent's share of the gradient, both
+taken from the table of local derivatives and written with the program's own variables (v<i> for a
+node's value, g<i> for its gradient). Same expressions in the engine's order: the engine's bits.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import math
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from chainrule.compiler.tape import Tape
+from chainrule.rules import FLOATS, Rule, template
+
+_COMMENT_WIDTH = 40  # how much of a label the comment shows
+
+
+class Restructure(Exception):  # noqa: N818 (a signal, not an error): the arguments' shape changed
+    pass
+
+
+# The names the generated code may use besides its own variables: the table's float functions.
+NAMESPACE = {**FLOATS, "inf": math.inf, "nan": math.nan, "Restructure": Restructure}
+
+
+def _literal(x: float) -> str:
+    """Python source for a float, exact: repr round-trips; inf and nan are names in NAMESPACE."""
+    return repr(x) if math.isfinite(x) else ("-inf" if x < 0 else "inf" if x > 0 else "nan")
+
+
+def _comment(text: object) -> str:
+    """User text made safe for a comment: ascii() escapes every line break, so it can never end the line."""
+    shown = ascii(str(text))
+    return shown if len(shown) <= _COMMENT_WIDTH else shown[: _COMMENT_WIDTH - 3] + "..."
+
+
+@functools.cache
+def _terms(rule: Rule) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """Per parent: (sign, the term as a template, which of a, b, out it reads). -(x) becomes `-= x`."""
+    terms = []
+    for expression in rule.partials:
+        tree = ast.parse(expression, mode="eval").body
+        sign = "+"
+        if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+            sign, tree = "-", tree.operand
+        reads = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} & {"a", "b", "out"}
+        terms.append((sign, template(ast.unparse(tree)), frozenset(reads)))
+    return tuple(terms)
+
+
+@functools.cache
+def _forward_template(rule: Rule) -> str:
+    return template(rule.forward)
+
+
+def _shown(tape: Tape, i: int) -> str:
+    """The op as the generated code's comments name it: `tanh`, `**2`."""
+    rule, n = tape.rules[i], tape.exponents[i]
+    return f"{rule.name}{n:g}" if n is not None and rule.has_exponent else rule.name
+
+
+def _pattern(shape: Any, names: Iterator[str]) -> str:
+    """An unpacking target for a shape: `[[v0, v1], [v2, v3]]`."""
+    if shape is float:
+        return next(names)
+    return "[" + ", ".join(_pattern(item, names) for item in shape) + "]"
+
+
+def _parenthesized(term: str) -> str:
+    return term if re.fullmatch(r"[\w.]+", term) else f"({term})"
+
+
+def forward_lines(tape: Tape) -> list[str]:
+    """One line per node, leaves to root: `v7 = v3 * v5  # *`."""
+    inputs = set(tape.inputs)
+    lines = []
+    for i, rule in enumerate(tape.rules):
+        label = f" {_comment(tape.labels[i])}" if tape.labels[i] else ""
+        if rule is None:
+            if i not in inputs:
+                lines.append(f"v{i} = leaf{i}.data  # leaf{label}")
+            continue
+        ps, n = tape.parents[i], tape.exponents[i]
+        values = {"a": f"v{ps[0]}", "b": f"v{ps[-1]}", "out": f"v{i}", "grad": ""}
+        expression = _forward_template(rule).format(n=_literal(n) if n is not None else "", **values)
+        lines.append(f"v{i} = {expression}  # {_shown(tape, i)}{label}")
+    return lines
+
+
+def backward_lines(tape: Tape) -> tuple[list[str], list[int]]:
+    """One line per node, root to leaves: each parent's share of the gradient, as the closure adds it;
+    and the nodes whose values backward reads (the forward pass hands them over).
+
+    A node's gradient lives in g<i>. Where a node's whole gradient is a copy of another's (a + b passes
+    its gradient on unchanged) and nothing else adds to it, it shares that variable instead of copying.
+    """
+    root = len(tape) - 1
+    if tape.rules[root] is None:  # fn returned a leaf: d(root)/d(root) = 1
+        return ([f"leaf{root}.grad += 1.0  # root"] if tape.needs_grad[root] else []), []
+    consumers = [0] * len(tape)
+    for ps in tape.parents:
+        for p in ps:
+            consumers[p] += 1
+    name = [f"g{i}" for i in range(len(tape))]
+    name[root] = "1.0"
+    started = [False] * len(tape)
+    lines, saved, leaves = [], set(), []
+    for i in range(root, -1, -1):
+        rule = tape.rules[i]
+        if rule is None or not tape.needs_grad[i]:
+            continue
+        ps, g, n = tape.parents[i], name[i], tape.exponents[i]
+        values = {"a": f"v{ps[0]}", "b": f"v{ps[-1]}", "out": f"v{i}"}
+        literal = _literal(n) if n is not None else ""
+        statements, shared = [], []
+        for p, (sign, term_template, reads) in zip(ps, _terms(rule)):
+            if not tape.needs_grad[p]:
+                continue
+            term = term_template.format(grad=g, n=literal, **values)
+            saved.update(int(values[field][1:]) for field in reads)
+            if started[p]:
+                statements.append(f"g{p} {sign}= {term}")
+            elif tape.rules[p] is None:  # a leaf keeps what it had: gradients accumulate across calls
+                statements.append(f"g{p} = leaf{p}.grad {sign} {_parenthesized(term)}")
+                leaves.append(p)
+            elif term_template == "{grad}" and sign == "+" and consumers[p] == 1:
+                name[p] = g  # its only gradient is this one, unchanged: share the variable
+                shared.append(f"d/dv{p} = {g}")
+            else:
+                statements.append(f"g{p} = {term}" if sign == "+" else f"g{p} = -{_parenthesized(term)}")
+            started[p] = True
+        shown = _shown(tape, i)
+        note = f"  # {shown}" if statements else f"# {shown}"
+        lines.append("; ".join(statements) + note + (f": {', '.join(shared)}" if shared else ""))
+    lines += [f"leaf{p}.grad = g{p}" for p in sorted(leaves)]
+    return lines, sorted(saved)
+
+
+def render(fn: Callable, shape: Any, tape: Tape) -> str:
+    """The module text: forward(args, leaves) -> (value, saved values), backward(saved, leaves)."""
+    forward = forward_lines(tape)
+    backward, saved = backward_lines(tape)
+    input_names = (f"v{i}" if i is not None else f"unused{k}" for k, i in enumerate(tape.inputs))
+    targets = _pattern(shape, input_names)
+    arguments = re.findall(r"\w+", targets)
+    leaf_names = [f"leaf{i}" for i in tape.leaf_nodes]
+    leaf_line = [f"[{', '.join(leaf_names)}] = leaves"] if leaf_names else []
+    saved_names = ", ".join(f"v{i}" for i in saved)
+    saved_tuple = f"({saved_names},)" if len(saved) == 1 else f"({saved_names})"
+    name = _comment(getattr(fn, "__qualname__", type(fn).__name__))
+    lines = [
+        f"# chainrule.jit of {name}: {len(tape)} nodes, one line each in forward and in backward.",
+        "",
+        "",
+        "def forward(args, leaves):",
+        "    try:",
+        f"        {targets} = args",
+        "    except (TypeError, ValueError):  # another shape: trace again",
+        "        raise Restructure from None",
+    ]
+    if arguments:
+        lines.append(f"    if not {' is '.join(f'type({a})' for a in arguments)} is float:")
+        lines.append("        raise Restructure")
+    lines += [f"    {line}" for line in leaf_line + forward]
+    lines.append(f"    return v{len(tape) - 1}, {saved_tuple}")
+    lines += ["", "", "def backward(saved, leaves):"]
+    lines += [
+        f"    {line}" for line in ([f"[{saved_names}] = saved"] if saved else []) + leaf_line + backward
+    ]
+    lines.append("    return None")
+    return "\n".join(lines) + "\n"
+
+
+class PythonProgram:
+    """A tape's generated forward and backward, compiled; `source` is the text."""
+
+    def __init__(self, fn: Callable, shape: Any, tape: Tape) -> None:
+        self.leaves = tape.leaves
+        self.source = render(fn, shape, tape)
+        namespace = dict(NAMESPACE)
+        code = compile(self.source, "<chainrule.jit>", "exec")
+        exec(code, namespace)  # safe: only the table's templates, node numbers, floats, ascii()'d comments
+        self.forward, self.backward = namespace["forward"], namespace["backward"]

@@ -1,0 +1,52 @@
+"""The tape: a traced graph flattened into lists a backend reads, one entry per node in the engine's order.
+
+Node i has an op (a row of the table of local derivatives, None for a leaf), the indices of its parents,
+its number exponent (x ** n), and whether a gradient must flow into it. Leaves are of two kinds: the
+inputs (the numbers the compiled function is called with) and the Values fn closed over (a model's
+parameters: read at every call, and given their gradients by backward).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chainrule.engine import Value, topological_order
+from chainrule.rules import Rule, rule_of
+
+
+@dataclass(frozen=True)
+class Tape:
+    rules: tuple[Rule | None, ...]  # per node: its op's row; None for a leaf
+    parents: tuple[tuple[int, ...], ...]
+    exponents: tuple[float | None, ...]
+    labels: tuple[str, ...]
+    inputs: tuple[int | None, ...]  # per argument number: its node, None if fn never used it
+    leaves: tuple[Value, ...]  # the closed-over leaf Values, in node order
+    leaf_nodes: tuple[int, ...]  # the node of each of those leaves
+    needs_grad: tuple[bool, ...]  # a closed-over leaf, or a node that leads to one
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+def record(root: Value, inputs: list[Value]) -> Tape:
+    """The tape of the graph behind root; inputs are the leaves that stand for the call's numbers."""
+    order = topological_order(root)  # the engine's order: the sums run as backward() runs them
+    index = {id(node): i for i, node in enumerate(order)}
+    is_input = {id(leaf) for leaf in inputs}
+    parents = tuple(tuple(index[id(p)] for p in node._prev) for node in order)
+    rules = tuple(rule_of(node) if node._prev else None for node in order)
+    needs_grad: list[bool] = []
+    for i, node in enumerate(order):
+        needs_grad.append(any(needs_grad[p] for p in parents[i]) if parents[i] else id(node) not in is_input)
+    leaf_nodes = tuple(i for i, node in enumerate(order) if not node._prev and id(node) not in is_input)
+    return Tape(
+        rules=rules,
+        parents=parents,
+        exponents=tuple(node._exponent for node in order),
+        labels=tuple(node.label for node in order),
+        inputs=tuple(index.get(id(leaf)) for leaf in inputs),
+        leaves=tuple(order[i] for i in leaf_nodes),
+        leaf_nodes=leaf_nodes,
+        needs_grad=tuple(needs_grad),
+    )

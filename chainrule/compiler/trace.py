@@ -1,0 +1,79 @@
+"""Tracing: call a function once with Value leaves in place of its numbers, and keep the graph it builds.
+
+The arguments are numbers or (nested) lists and tuples of numbers; their shape (the nesting and the
+lengths) is what a compiled program is specialised to: another shape traces again.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from chainrule import grad_mode
+from chainrule.engine import Value
+
+
+class JitTraceWarning(UserWarning):
+    """fn branched on a Value while being traced: the branch taken now is frozen into the compiled code."""
+
+
+class ValueArgument(Exception):  # noqa: N818 (a signal): a Value among the arguments, for the engine
+    pass
+
+
+def normalize(arg: Any) -> tuple[Any, Any]:
+    """(arg with every number a float, its shape: float, or a tuple of the items' shapes).
+
+    A list and a tuple of the same lengths have the same shape: the compiled code unpacks either."""
+    if type(arg) is float:
+        return arg, float
+    if isinstance(arg, list | tuple):
+        pairs = [normalize(item) for item in arg]
+        return type(arg)(p[0] for p in pairs), tuple(p[1] for p in pairs)
+    if isinstance(arg, Value):
+        raise ValueArgument
+    if isinstance(arg, bool) or not isinstance(arg, int | float):
+        raise TypeError(
+            f"jit: arguments must be numbers or (nested) lists or tuples of numbers, got "
+            f"{type(arg).__name__}: {arg!r}; close over Values (a model's parameters) instead of passing them"
+        )
+    return float(arg), float
+
+
+def _as_values(arg: Any, inputs: list[Value]) -> Any:
+    """The same nesting with a fresh Value leaf for every number (collected in inputs)."""
+    if isinstance(arg, list | tuple):
+        return type(arg)(_as_values(item, inputs) for item in arg)
+    inputs.append(Value(arg))
+    return inputs[-1]
+
+
+def _warn_bool(value: Value) -> bool:
+    warnings.warn(
+        "jit: bool() of a Value while tracing. Python control flow that depends on data is frozen at "
+        "trace time: every compiled call takes the branch taken now. Branch with an op (relu) instead, "
+        "or call the function without jit.",
+        JitTraceWarning,
+        stacklevel=2,
+    )
+    return True  # what bool() of a Value is without the hook
+
+
+def trace(fn: Callable[..., Value], args: tuple, kwargs: dict) -> tuple[Value, list[Value]]:
+    """Call fn with Value leaves in place of its numbers; return the root and the input leaves."""
+    inputs: list[Value] = []
+    value_args = _as_values(args, inputs)
+    value_kwargs = {name: _as_values(arg, inputs) for name, arg in kwargs.items()}
+    hooked = "__bool__" not in vars(Value)
+    if hooked:
+        Value.__bool__ = _warn_bool  # only while tracing: Value itself defines no truth value
+    try:
+        with grad_mode.enable_grad():
+            root = fn(*value_args, **value_kwargs)
+    finally:
+        if hooked:
+            del Value.__bool__
+    if not isinstance(root, Value):
+        raise TypeError(f"jit: the function must return a Value, it returned {type(root).__name__}")
+    return root, inputs

@@ -1,0 +1,274 @@
+"""The chain rule, narrated: the forward pass, then the backward walk node by node, as the engine runs it.
+
+`walk(root)` replays the backward pass on floats with the table of local derivatives (the closures are
+never called): each op's share for each parent is the row's expression, which is the engine's own
+arithmetic, so the sums are the engine's to the last bit. `explain(root)` prints that walk; the
+walkthrough page shows the same lines one step at a time.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from chainrule.engine import Value, topological_order
+from chainrule.rules import FLOATS, Rule, function, rule_of
+from chainrule.show.names import number, short_names
+
+WALK_HEADER = ("fires", "grad in", "parent", "∂fires/∂parent", "adds", "parent's grad so far")
+FORWARD_HEADER = ("node", "computed as", "value")
+_BACKWARD_TITLE = "Backward walk, in reverse topological order (a node fires once everything after it has):"
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """One node of the forward pass: its name, how it was computed, its value, its parents and op."""
+
+    name: str
+    computed_as: str
+    value: float
+    parents: tuple[str, ...]
+    op: str  # "" for a leaf
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one parent gets when a node fires: ∂node/∂parent (a formula and a number) times grad."""
+
+    parent: str
+    formula: str
+    local: float
+    adds: float
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One step of the backward walk: the node that fires, the gradient that arrived, its shares."""
+
+    node: str
+    grad_in: float
+    shares: tuple[Share, ...]
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The forward pass and the backward walk of one graph, as explain prints them."""
+
+    root: str
+    nodes: tuple[NodeRow, ...]  # topological order
+    firings: tuple[Firing, ...]  # the engine's firing order
+    gradients: dict[str, float]  # ∂root/∂input, per input name
+
+    def forward_lines(self) -> list[str]:
+        """The forward table, header first, as explain prints it."""
+        rows = [list(FORWARD_HEADER)] + [[n.name, n.computed_as, number(n.value)] for n in self.nodes]
+        return _table(rows)
+
+    def walk_lines(self) -> list[str]:
+        """The backward table, header first, as explain prints it."""
+        rows = [list(WALK_HEADER)]
+        for firing in self.firings:
+            for i, share in enumerate(firing.shares):
+                fires = [firing.node, number(firing.grad_in)] if i == 0 else ["", ""]
+                rows.append([*fires, share.parent, _local(share), number(share.adds), _running(share)])
+        return _table(rows)
+
+    def firing_lines(self, k: int) -> list[str]:
+        """The rows of firing k, exactly as they stand in explain's backward table."""
+        start = 1 + sum(len(firing.shares) for firing in self.firings[:k])
+        return self.walk_lines()[start : start + len(self.firings[k].shares)]
+
+
+def _local(share: Share) -> str:
+    local = number(share.local)
+    return local if share.formula == local else f"{share.formula} = {local}"
+
+
+def _running(share: Share) -> str:
+    sign = "-" if math.copysign(1.0, share.adds) < 0 else "+"
+    return f"{number(share.before)} {sign} {number(abs(share.adds))} = {number(share.after)}"
+
+
+def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns, two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
+    ]
+
+
+# --- the table's local derivatives, written for a person -------------------------------------------
+
+_PRECEDENCE = {ast.Add: 2, ast.Sub: 2, ast.Mult: 3, ast.Div: 3}
+_SYMBOL = {ast.Add: " + ", ast.Sub: " - ", ast.Mult: "·", ast.Div: "/"}
+
+
+def _display(tree: ast.expr, names: dict[str, str]) -> tuple[str, int]:
+    """A local derivative (a partial with grad = 1) as math a person reads: (text, precedence)."""
+    if isinstance(tree, ast.Name):
+        return names.get(tree.id, tree.id), 9
+    if isinstance(tree, ast.Constant):
+        return number(tree.value), 9
+    if isinstance(tree, ast.UnaryOp):
+        text, level = _display(tree.operand, names)
+        return "-" + (text if level >= 3 else f"({text})"), 4
+    if isinstance(tree, ast.BinOp):
+        level = _PRECEDENCE[type(tree.op)]
+        if isinstance(tree.op, ast.Mult) and ast.dump(tree.left) == ast.dump(tree.right):
+            text, inner = _display(tree.left, names)  # x·x reads as x²
+            return (text if inner == 9 else f"({text})") + "²", 5
+        twice = isinstance(tree.left, ast.BinOp) and isinstance(tree.left.op, ast.Div)
+        if isinstance(tree.op, ast.Div) and twice and ast.dump(tree.left.right) == ast.dump(tree.right):
+            square = ast.BinOp(tree.right, ast.Mult(), tree.right)  # a/b/b reads as a/b²
+            return _display(ast.BinOp(tree.left.left, ast.Div(), square), names)
+        left, left_level = _display(tree.left, names)
+        right, right_level = _display(tree.right, names)
+        left = left if left_level >= level else f"({left})"
+        right = right if right_level > level else f"({right})"
+        return left + _SYMBOL[type(tree.op)] + right, level
+    if isinstance(tree, ast.IfExp):  # relu's "grad if a > 0 else 0.0": an indicator
+        return f"[{_display(tree.test, names)[0]}]", 9
+    if isinstance(tree, ast.Compare):
+        return ast.unparse(ast.Compare(*_renamed(tree, names))), 1
+    if isinstance(tree, ast.Call):
+        args = [_display(arg, names)[0] for arg in tree.args]
+        return _CALLS.get(tree.func.id, lambda *xs: f"{tree.func.id}({', '.join(xs)})")(*args), 9  # type: ignore[attr-defined]
+    raise ValueError(f"explain cannot show {ast.unparse(tree)!r}")
+
+
+def _renamed(tree: ast.Compare, names: dict[str, str]) -> tuple[ast.expr, list[ast.cmpop], list[ast.expr]]:
+    rename = lambda x: ast.Name(names.get(x.id, x.id)) if isinstance(x, ast.Name) else x  # noqa: E731
+    return rename(tree.left), tree.ops, [rename(x) for x in tree.comparators]
+
+
+def _power_slope(x: str, n: str) -> str:
+    try:
+        n_less_one = number(float(n) - 1)
+    except ValueError:
+        return f"{n}·{x}^({n} - 1)"
+    return f"{n}·{x}" if n_less_one == "1" else f"{n}·{x}^{n_less_one}"
+
+
+_CALLS = {"power_slope": _power_slope, "exponent_slope": lambda a, out: f"{out}·ln {a}"}
+
+
+def _without_grad(tree: ast.expr) -> ast.expr:
+    """The partial with grad = 1, simplified: `b * grad` → b, `grad / b` → 1 / b, `grad if c else 0` → [c]."""
+    if isinstance(tree, ast.Name) and tree.id == "grad":
+        return ast.Constant(1.0)
+    if isinstance(tree, ast.BinOp):
+        left, right = _without_grad(tree.left), _without_grad(tree.right)
+        if isinstance(tree.op, ast.Mult) and _is_one(right):
+            return left
+        if isinstance(tree.op, ast.Mult) and _is_one(left):
+            return right
+        return ast.BinOp(left, tree.op, right)
+    if isinstance(tree, ast.UnaryOp):
+        return ast.UnaryOp(tree.op, _without_grad(tree.operand))
+    if isinstance(tree, ast.IfExp):
+        return ast.IfExp(tree.test, _without_grad(tree.body), tree.orelse)
+    return tree
+
+
+def _is_one(tree: ast.expr) -> bool:
+    return isinstance(tree, ast.Constant) and tree.value == 1
+
+
+def formula(rule: Rule, position: int, names: dict[str, str]) -> str:
+    """∂out/∂parent of the row's parent at `position`, in the given names for a, b, n and out."""
+    tree = _without_grad(ast.parse(rule.partials[position], mode="eval").body)
+    return _display(tree, names)[0]
+
+
+def computed_as(rule: Rule, names: dict[str, str]) -> str:
+    """How a node was computed, in its parents' names: `a * b`, `tanh(n2)`, `x ** 2`."""
+    return re.sub(r"\b[abn]\b", lambda match: names[match.group()], rule.written)
+
+
+# --- the walk ------------------------------------------------------------------------------------------
+
+
+def walk(root: Value, inputs: Sequence[Value] | None = None) -> Walk:
+    """The forward pass and the backward walk of the graph behind root, replayed on floats.
+
+    Gradients start where the engine starts them: interior nodes at zero, leaves at what they hold
+    (they accumulate), the root's own plus 1. root.backward() is not called."""
+    order = topological_order(root)
+    names = short_names(order, root)
+    inputs = [node for node in order if not node._prev] if inputs is None else list(inputs)
+    if any(node not in names for node in inputs):
+        raise ValueError("every input given to explain must be a node of the graph behind root")
+    rules = {node: rule_of(node) for node in order if node._prev}  # refused before anything is printed
+    input_set = set(inputs)
+
+    def symbols(node: Value) -> dict[str, str]:
+        parents = [names[parent] for parent in node._prev]
+        n = "" if node._exponent is None else number(node._exponent)
+        return {"a": parents[0], "b": parents[-1], "n": n, "out": names[node]}
+
+    rows = []
+    for node in order:
+        if node._prev:
+            shown = computed_as(rules[node], symbols(node))
+        else:
+            shown = "input" if node in input_set else "constant"
+        parents = tuple(names[parent] for parent in node._prev)
+        rows.append(NodeRow(names[node], shown, node.data, parents, node._op))
+
+    grads = {node: (node.grad if not node._prev else 0.0) for node in order}
+    grads[root] += 1.0
+    firings = []
+    for node in reversed(order):
+        if not node._prev:
+            continue
+        rule, grad = rules[node], grads[node]
+        a, b = node._prev[0].data, node._prev[-1].data
+        shares = []
+        for i, parent in enumerate(node._prev):
+            partial = function(rule.partials[i], FLOATS)
+            local = partial(a, b, node._exponent, node.data, 1.0)
+            adds = partial(a, b, node._exponent, node.data, grad)
+            before = grads[parent]
+            grads[parent] = before + adds
+            shown = formula(rule, i, symbols(node))
+            shares.append(Share(names[parent], shown, local, adds, before, grads[parent]))
+        firings.append(Firing(names[node], grad, tuple(shares)))
+    gradients = {names[node]: grads[node] for node in inputs}
+    return Walk(names[root], tuple(rows), tuple(firings), gradients)
+
+
+def explain(
+    root: Value, inputs: Sequence[Value] | None = None, file: TextIO | None = None
+) -> dict[str, float]:
+    """Run root.backward() and print it step by step; return {input name: gradient} as printed.
+
+    Printed: the forward pass in topological order; the backward walk in the engine's order (the node
+    that fires, the gradient that arrived, ∂node/∂parent, what that adds, each parent's sum so far);
+    then ∂root/∂input for each input (default: every leaf). Leaves accumulate, as with backward().
+    """
+    out = file or sys.stdout
+    replay = walk(root, inputs)
+    name = replay.root
+    print("Forward pass, in topological order (every node after all of its parents):", file=out)
+    print("\n".join(replay.forward_lines()), file=out)
+    print(file=out)
+    print(
+        "Backward walk, in reverse topological order (a node fires once everything after it has):", file=out
+    )
+    print(f"  {name}.grad = 1 (∂{name}/∂{name})", file=out)
+    if replay.firings:
+        print("\n".join(replay.walk_lines()), file=out)
+    root.backward()
+
+    print(file=out)
+    print(f"Gradients of {name}:", file=out)
+    rows = [[f"∂{name}/∂{input_name}", "=", number(grad)] for input_name, grad in replay.gradients.items()]
+    print("\n".join(_table(rows)) if rows else "  (no inputs: nothing to report)", file=out)
+    return dict(replay.gradients)

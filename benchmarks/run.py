@@ -1,7 +1,8 @@
 """Time chainrule's engine, chainrule.jit, micrograd, PyTorch and hand-derived gradients side by side.
 
-    python benchmarks/run.py            # the full run (about a minute)
-    python benchmarks/run.py --help     # smaller sizes, fewer contenders
+    python benchmarks/run.py                # the full run: minutes, most of them JAX compiling unrolled loops
+    python benchmarks/run.py --skip-scalar  # XOR and moons alone (about a minute)
+    python benchmarks/run.py --help         # smaller sizes, fewer contenders
 
 Two workloads, the same initial weights and the same SGD loop for every contender:
   xor    the reference run: MLP(2, [4, 1]) tanh, Σ(p - y)², lr 0.1, 2000 steps;

@@ -1,6 +1,6 @@
 """Scalar programs: simulations where every operation is one number, differentiated by every contender.
 
-    python benchmarks/scalar_programs.py                       # the full run (about two minutes with JAX)
+    python benchmarks/scalar_programs.py                       # the full run: minutes, most of them JAX's
     python benchmarks/scalar_programs.py --steps 20 --repeat 1 --budget 0   # a smoke run, seconds
     python benchmarks/scalar_programs.py --help
 
@@ -413,8 +413,17 @@ def _scan_loss(name: str, dt: float) -> Callable[..., Any]:
     return {"oscillator": oscillator_loss, "ball": ball_loss}[name]
 
 
-def _jax_rows(work: Workload, label: str, compiled: Callable, args: tuple, settings: Settings) -> list[Row]:
-    """Three rows: results left on the device, the loss read as a float, the loss and gradients as floats."""
+def _jax_rows(
+    work: Workload,
+    label: str,
+    compiled: Callable,
+    args: tuple,
+    settings: Settings,
+    report: Callable[[float], None] = lambda seconds: None,
+) -> list[Row]:
+    """Three rows: results left on the device, the loss read as a float, the loss and gradients as floats.
+
+    report(seconds) is told the first call's time as soon as it is known."""
     jax = _jax()
 
     def on_device() -> Any:
@@ -432,6 +441,7 @@ def _jax_rows(work: Workload, label: str, compiled: Callable, args: tuple, setti
     start = time.perf_counter()
     result = all_floats()
     first = time.perf_counter() - start
+    report(first)
     rows = []
     for way, call in (
         ("on device", on_device),
@@ -451,7 +461,10 @@ def run_jax(work: Workload, settings: Settings) -> list[Row]:
 
 
 def jax_unrolled_rows(work: Workload, settings: Settings) -> list[Row]:
-    """In this process: JAX's jit of value_and_grad of the unrolled Python loop (the child's work)."""
+    """In this process: JAX's jit of value_and_grad of the unrolled Python loop (the child's work).
+
+    Prints a JSON line with the first call's seconds as soon as it has compiled, so that a parent that
+    ends this process while it is timing still knows how long compiling took."""
     jax = _jax()
 
     def loss(a: Any, b: Any, c: Any) -> Any:
@@ -459,7 +472,11 @@ def jax_unrolled_rows(work: Workload, settings: Settings) -> list[Row]:
 
     compiled = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))
     args = tuple(jax.numpy.float64(p) for p in work.at)
-    return _jax_rows(work, "jax unrolled", compiled, args, settings)
+
+    def report(seconds: float) -> None:
+        print(json.dumps({"compiled": seconds}), flush=True)
+
+    return _jax_rows(work, "jax unrolled", compiled, args, settings, report)
 
 
 def run_jax_unrolled(work: Workload, settings: Settings) -> list[Row]:
@@ -475,12 +492,17 @@ def run_jax_unrolled(work: Workload, settings: Settings) -> list[Row]:
         out, err = child.communicate(timeout=settings.timeout)
     except subprocess.TimeoutExpired:
         child.kill()
-        child.communicate()
-        cap = f"did not compile in {settings.timeout:g} s"
+        out, _ = child.communicate()
+        lines = out.splitlines()
+        if lines:
+            seconds = json.loads(lines[0])["compiled"]
+            cap = f"compiled in {seconds:.3g} s; timing unfinished at {settings.timeout:g} s"
+        else:
+            cap = f"did not compile in {settings.timeout:g} s"
         return [Row(work.name, "jax unrolled", None, None, 0, 0, None, cap)]
     if child.returncode != 0:
         raise RuntimeError(f"the JAX unrolled child failed:\n{err}")
-    return [Row(**row) for row in json.loads(out)]
+    return [Row(**row) for row in json.loads(out.splitlines()[-1])]
 
 
 RUNNERS: dict[str, Callable[[Workload, Settings], list[Row]]] = {

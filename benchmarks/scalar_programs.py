@@ -1,6 +1,6 @@
 """Scalar programs: simulations where every operation is one number, differentiated by every contender.
 
-    python benchmarks/scalar_programs.py                       # the full run: minutes, most of them JAX's
+    python benchmarks/scalar_programs.py                       # the full run: minutes (JAX compiling)
     python benchmarks/scalar_programs.py --steps 20 --repeat 1 --budget 0   # a smoke run, seconds
     python benchmarks/scalar_programs.py --help
 

@@ -3,6 +3,7 @@
 from chainrule.compiler import jit
 from chainrule.derivatives.gradcheck import GradcheckError, gradcheck
 from chainrule.derivatives.gradients import grad, value_and_grad
+from chainrule.derivatives.hessians import hessian, hvp
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad, no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
@@ -10,6 +11,7 @@ from chainrule.nn import MLP, Layer, Module, Neuron
 from chainrule.optim import SGD, Adam
 from chainrule.show.drawing import draw, to_dot
 from chainrule.show.explain import explain
+from chainrule.show.walkthrough import walkthrough
 from chainrule.storage.checkpoint import CheckpointError, load, save
 
 __all__ = [
@@ -27,7 +29,9 @@ __all__ = [
     "explain",
     "grad",
     "gradcheck",
+    "hessian",
     "hinge",
+    "hvp",
     "jit",
     "load",
     "mse",
@@ -36,5 +40,6 @@ __all__ = [
     "sum_squared_error",
     "to_dot",
     "value_and_grad",
+    "walkthrough",
 ]
 __version__ = "0.1.0"

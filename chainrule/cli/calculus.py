@@ -9,6 +9,7 @@ from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, eva
 from chainrule.runtime.extras import MissingExtraError, MissingProgramError, require
 from chainrule.show.drawing import render
 from chainrule.show.explain import explain
+from chainrule.show.walkthrough import walkthrough
 
 
 def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,20 +92,27 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
         type=options.picture_path,
         help="also draw the graph after the backward pass, as .svg, .png or .pdf (chainrule[viz])",
     )
+    options.add_html_option(
+        parser, "also write the walkthrough: one page that steps through both passes (chainrule[viz])"
+    )
     parser.set_defaults(handler=run_explain, error=parser.error)
 
 
 def run_explain(args: argparse.Namespace) -> int:
     expression = _expression(args)
     try:
-        if args.svg:
-            require("graphviz", "viz", "--svg")
+        if args.svg or args.html:
+            require("graphviz", "viz", "--svg" if args.svg else "--html")
         print(_heading(expression))
         print()
         explain(expression.root, list(expression.inputs.values()))
-        if args.svg:
+        if args.svg or args.html:
             print()
-            return options.picture("graph", lambda: render(expression.root, args.svg))
+        drawn = options.picture("graph", lambda: render(expression.root, args.svg)) if args.svg else 0
+        if args.html:
+            page = walkthrough(expression.root, list(expression.inputs.values()), _heading(expression))
+            return options.picture("walkthrough page", lambda: page.save(args.html)) or drawn
+        return drawn
     except (MissingExtraError, MissingProgramError) as error:
         return options.fail(str(error))
     return 0

@@ -361,3 +361,14 @@ def test_a_grad_of_numbers_inside_a_jitted_function_is_compiled_as_a_graph():
     compiled = chainrule.jit(lambda w: grad(lambda x: w * x * x)(3.0) + w)  # ∂(w·x²)/∂x at 3, + w = 7w
     assert compiled(2.0).data == 14.0
     assert compiled(5.0).data == 35.0  # generated code: the gradient follows w
+
+
+def test_jit_of_grad_of_one_argument_is_a_number():
+    """jit(grad(f))(x) is used as the number it is, in a Newton or descent step."""
+    f = lambda x: x**3 + x.tanh()  # noqa: E731
+    slope = chainrule.jit(chainrule.grad(f))
+    x = 0.7
+    result = slope(x)
+    expected = chainrule.grad(f)(x)
+    assert isinstance(result, float) and float(result) == expected and result.data == expected
+    assert x - 0.1 * result == x - 0.1 * expected and f"{result}" == f"{expected}"

@@ -54,13 +54,21 @@ def _compile(fn: Callable[..., Value], shape: Any, args: tuple, kwargs: dict, ba
 # --- the public face -------------------------------------------------------------------------------------
 
 
-class JitResult:
-    """What a compiled call returns: the output's `.data`, and `.backward()` as the engine's root has."""
+class JitResult(float):
+    """What a compiled call of a one-Value fn returns: the output as a float (also `.data`), and
+    `.backward()` as the engine's root has. A float, so jit(grad(f))(x) reads as the number it is."""
 
-    __slots__ = ("_program", "_saved", "data")
+    __slots__ = ("_program", "_saved")
 
-    def __init__(self, data: float, saved: tuple, program: Any) -> None:
-        self.data, self._saved, self._program = data, saved, program
+    def __new__(cls, data: float, saved: tuple, program: Any) -> JitResult:
+        result = super().__new__(cls, data)
+        result._saved, result._program = saved, program
+        return result
+
+    @property
+    def data(self) -> float:
+        """The output's value, as `Value.data` is."""
+        return float(self)
 
     def backward(self) -> None:
         """Add d(output)/d(leaf) to the .grad of every leaf Value fn used, as Value.backward() does."""
@@ -69,6 +77,8 @@ class JitResult:
 
     def __repr__(self) -> str:
         return f"JitResult(data={self.data!r})"
+
+    __str__ = float.__repr__  # print() and f-strings show the number
 
 
 class Jitted:
@@ -124,9 +134,10 @@ def jit(fn: Callable[..., Value], backend: str = "python") -> Jitted:
     """Compile fn: trace it with the engine once per argument shape, then run its graph as plain Python.
 
     fn takes numbers or (nested) lists or tuples of numbers and returns one Value built from them and from
-    Values it closes over (a model's parameters). The call returns a JitResult with `.data` and
-    `.backward()`; after backward() every leaf Value fn used has the gradient the engine would give,
-    added to its .grad as the engine adds it. Leaves are read at every call, so optimizers just work.
+    Values it closes over (a model's parameters). The call returns a JitResult: the output as a float
+    (also `.data`), with `.backward()`; after backward() every leaf Value fn used has the gradient the
+    engine would give, added to its .grad as the engine adds it. Leaves are read at every call, so
+    optimizers just work.
 
     Like torch.jit.trace, this records one path through fn: Python control flow that depends on data
     (`if x.data > 0:`) is frozen at trace time; a bool() of a Value while tracing warns

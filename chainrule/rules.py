@@ -71,6 +71,8 @@ RULES: tuple[Rule, ...] = (
     Rule("tanh", "tanh(a)", "tanh(a)", ("(1 - out * out) * grad",)),
     Rule("exp", "exp(a)", "exp(a)", ("out * grad",)),
     Rule("log", "log(a)", "log(a)", ("grad / a",)),
+    Rule("sin", "sin(a)", "sin(a)", ("cos(a) * grad",)),
+    Rule("cos", "cos(a)", "cos(a)", ("-(sin(a) * grad)",)),
     Rule("relu", "relu(a)", "0.0 if a <= 0 else a", ("grad if a > 0 else 0.0",)),
     Rule("sigmoid", "sigmoid(a)", "sigmoid(a)", ("out * (1 - out) * grad",)),
 )

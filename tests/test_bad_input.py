@@ -47,7 +47,7 @@ def test_every_row_of_the_table_has_a_test_and_every_test_a_row():
 
 @pytest.mark.parametrize("data", ["1.5", None, 1j, [1.0]])
 def test_v01_a_non_number_is_refused_naming_its_type(data):
-    with pytest.raises(TypeError, match=f"Value takes an int or a float, got {type(data).__name__}: "):
+    with pytest.raises(TypeError, match=f"Value takes a real number .*, got {type(data).__name__}: "):
         Value(data)
 
 
@@ -58,7 +58,7 @@ def test_v02_a_bool_is_not_a_number():
 
 @pytest.mark.parametrize("op", [lambda x: x + "a", lambda x: x * None, lambda x: None * x])
 def test_v03_a_non_number_operand_is_refused(op):
-    with pytest.raises(TypeError, match="Value takes an int or a float"):
+    with pytest.raises(TypeError, match="Value takes a real number"):
         op(Value(1.0))
 
 

@@ -1,8 +1,8 @@
 """Expressions typed by a person, turned into a graph of Values without eval or exec.
 
 The text is parsed with `ast`; every node is checked against a short list (numbers, the names given a
-value, + - * / **, unary minus, parentheses, calls of tanh exp log relu sigmoid) before anything is
-computed, and the tree is then walked by hand, each operation done by the engine.
+value, + - * / **, unary minus, parentheses, calls of the table's functions: tanh, sin, ...) before
+anything is computed, and the tree is then walked by hand, each operation done by the engine.
 """
 
 from __future__ import annotations

@@ -17,12 +17,12 @@ def real(x: object, what: str = "Value") -> float:
     """x as a Python float: any numbers.Real but bool (int, numpy scalars, Fraction); TypeError otherwise.
 
     A number too large for a float (10**400) is an OverflowError naming it, not Python's bare one."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{what} takes a real number (int, float, numpy scalar, Fraction), got {_typed(x)}")
     try:
-        return float(x)
+        if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):  # int first: fast
+            return float(x)
     except OverflowError:
         raise OverflowError(f"{what} got {_typed(x)}: too large for a 64-bit float (> 1.8e308)") from None
+    raise TypeError(f"{what} takes a real number (int, float, numpy scalar, Fraction), got {_typed(x)}")
 
 
 def _typed(x: object) -> str:

@@ -6,11 +6,12 @@ lengths) is what a compiled program is specialised to: another shape traces agai
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import floatmath, grad_mode
 from chainrule.engine import Value
 
 
@@ -33,12 +34,12 @@ def normalize(arg: Any) -> tuple[Any, Any]:
         return type(arg)(p[0] for p in pairs), tuple(p[1] for p in pairs)
     if isinstance(arg, Value):
         raise ValueArgument
-    if isinstance(arg, bool) or not isinstance(arg, int | float):
+    if isinstance(arg, bool) or not isinstance(arg, numbers.Real):
         raise TypeError(
             f"jit: arguments must be numbers or (nested) lists or tuples of numbers, got "
             f"{type(arg).__name__}: {arg!r}; close over Values (a model's parameters) instead of passing them"
         )
-    return float(arg), float
+    return floatmath.real(arg, "jit: an argument"), float  # numpy scalars and Fractions too
 
 
 def _as_values(arg: Any, inputs: list[Value]) -> Any:

@@ -27,15 +27,10 @@ def _reflected(op: Callable[[Value, Value], Value]) -> Callable[[Value, float], 
 class Value:
     """One scalar in the graph: its value `data`, and `grad` = d(root)/d(self) after backward()."""
 
-    __slots__ = (
-        "_backward",
-        "_exponent",
-        "_op",
-        "_prev",
-        "data",
-        "grad",
-        "label",
-    )  # no __dict__: a third the size
+    # no __dict__: a third the size
+    __slots__ = ("_backward", "_exponent", "_op", "_prev", "data", "grad", "label")
+    _prev: tuple[Value, ...]  # the parents, in operand order
+    _backward: Callable[[float], None]  # the op's closure: adds each parent's share of grad
 
     def __init__(
         self, data: float, _prev=(), _op="", _backward=_no_backward, *, label: str = "", _exponent=None

@@ -106,7 +106,7 @@ def function(expression: str, namespace: Mapping[str, Any]) -> Callable[..., Any
         if "data" in namespace:
             for compare in (node for node in ast.walk(tree) if isinstance(node, ast.Compare)):
                 operands = [compare.left, *compare.comparators]
-                wrapped = [ast.Call(ast.Name("data", ast.Load()), [x], []) for x in operands]
+                wrapped: list[ast.expr] = [ast.Call(ast.Name("data", ast.Load()), [x], []) for x in operands]
                 compare.left, compare.comparators = wrapped[0], wrapped[1:]
         code = compile(ast.fix_missing_locations(tree), f"<rule {expression}>", "eval")
         _COMPILED[key] = eval(code, dict(namespace))  # the table's own text, never a user's

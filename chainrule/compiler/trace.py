@@ -68,13 +68,13 @@ def trace(fn: Callable[..., Value], args: tuple, kwargs: dict) -> tuple[Value, l
     value_kwargs = {name: _as_values(arg, inputs) for name, arg in kwargs.items()}
     hooked = "__bool__" not in vars(Value)
     if hooked:
-        Value.__bool__ = _warn_bool  # only while tracing: Value itself defines no truth value
+        Value.__bool__ = _warn_bool  # type: ignore[attr-defined]  # only while tracing: Value defines none
     try:
         with grad_mode.enable_grad():
             root = fn(*value_args, **value_kwargs)
     finally:
         if hooked:
-            del Value.__bool__
+            del Value.__bool__  # type: ignore[attr-defined]
     if not isinstance(root, Value):
         raise TypeError(f"jit: the function must return a Value, it returned {type(root).__name__}")
     return root, inputs

@@ -32,7 +32,7 @@ from chainrule.demos import moons, xor
 from chainrule.nn import MLP
 
 CONTENDERS = ("engine", "jit", "micrograd", "torch", "hand")
-# one Python object per scalar: also timed with the cyclic collector off (see chainrule/collector.py)
+# one Python object per scalar: also timed with the cyclic collector off (see chainrule/runtime/collector.py)
 GC_SENSITIVE = ("engine", "micrograd")
 
 

@@ -116,8 +116,8 @@ class MLP(Module):
     """A stack of layers: MLP(2, [4, 1]) is 2 inputs, a hidden layer of 4, one output.
 
     `activation` is used by the hidden layers, `output_activation` (default: the same) by the last.
-    The defaults (tanh everywhere) are the reference network; micrograd's demo is
-    MLP(2, [16, 16, 1], activation="relu", output_activation="linear").
+    The defaults (tanh everywhere) are the reference network; micrograd's demo (chainrule.demos.moons)
+    has ReLU hidden layers and a linear output.
     """
 
     def __init__(

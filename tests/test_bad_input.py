@@ -45,7 +45,7 @@ def test_every_row_of_the_table_has_a_test_and_every_test_a_row():
 # --- Numbers and the engine ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", ["1.5", None, 1j, [1.0]])
+@pytest.mark.parametrize("data", ["1.5", None, 1j, [1.0], Value(1.0)])
 def test_v01_a_non_number_is_refused_naming_its_type(data):
     with pytest.raises(TypeError, match=f"Value takes a real number .*, got {type(data).__name__}: "):
         Value(data)
@@ -56,13 +56,24 @@ def test_v02_a_bool_is_not_a_number():
         Value(True)
 
 
-@pytest.mark.parametrize("op", [lambda x: x + "a", lambda x: x * None, lambda x: None * x])
-def test_v03_a_non_number_operand_is_refused(op):
-    with pytest.raises(TypeError, match="Value takes a real number"):
-        op(Value(1.0))
+OPERATORS = {
+    "+": (lambda x, o: x + o, lambda x, o: o + x),
+    "-": (lambda x, o: x - o, lambda x, o: o - x),
+    "*": (lambda x, o: x * o, lambda x, o: o * x),
+    "/": (lambda x, o: x / o, lambda x, o: o / x),
+    "**": (lambda x, o: x**o, lambda x, o: o**x),
+}
 
 
-def test_v04_nan_is_data_and_spreads_as_ieee_says():
+@pytest.mark.parametrize("other", ["a", None, True, 2j])
+@pytest.mark.parametrize("side", [0, 1], ids=["value-first", "value-second"])
+@pytest.mark.parametrize("symbol", OPERATORS)
+def test_v03_a_non_number_operand_is_refused(symbol, side, other):
+    with pytest.raises(TypeError, match=f"takes a real number .*, got {type(other).__name__}"):
+        OPERATORS[symbol][side](Value(2.0), other)
+
+
+def test_v04_nan_is_data_and_spreads_as_ieee_says(torch):
     x = Value(NAN)
     linear = x * 2 + 1
     linear.backward()
@@ -71,6 +82,13 @@ def test_v04_nan_is_data_and_spreads_as_ieee_says():
     square = y * y
     square.backward()
     assert math.isnan(square.data) and math.isnan(y.grad)  # d(y·y)/dy = 2y does
+    assert math.isnan(Value(NAN).relu().data)
+    # a NaN base: d(a**b)/db = a**b · log(a) is NaN, as in PyTorch (it once came out 0)
+    base, exponent = Value(NAN), Value(2.0)
+    (base**exponent).backward()
+    reference = torch.tensor(2.0, requires_grad=True)
+    (torch.tensor(NAN) ** reference).backward()
+    assert math.isnan(exponent.grad) and math.isnan(reference.grad.item())
 
 
 def test_v05_infinity_is_data_and_follows_ieee():
@@ -82,12 +100,25 @@ def test_v05_infinity_is_data_and_follows_ieee():
     assert x.sigmoid().data == 1.0 and (-x).exp().data == 0.0
 
 
-def test_v06_overflow_gives_infinity_not_an_exception():
+def test_v06_overflow_gives_infinity_not_an_exception(torch):
     for make in (lambda v: v.exp(), lambda v: v**400):
         x = Value(1000.0)
         y = make(x)
         y.backward()
         assert y.data == INF and x.grad == INF
+    assert (Value(10.0) ** 400).data == INF and (Value(-10.0) ** 401).data == -INF
+    for x, squashed in ((1000.0, 1.0), (-1000.0, 0.0)):  # sigmoid saturates without overflowing
+        v = Value(x)
+        y = v.sigmoid()
+        y.backward()
+        assert (y.data, v.grad) == (squashed, 0.0)
+    # a / b for a tiny b: the gradient -a/b² overflows to -inf as in PyTorch (it was once a zero division)
+    for divisor in (1e-200, 1e-320, -2.5e-246):
+        a, b = Value(1.0), Value(divisor)
+        (a / b).backward()
+        ta, tb = torch.tensor(1.0, requires_grad=True), torch.tensor(divisor, requires_grad=True)
+        (ta / tb).backward()
+        assert (a.grad, b.grad) == (ta.grad.item(), tb.grad.item())
 
 
 @pytest.mark.parametrize("x", [0.0, -1.0])
@@ -108,9 +139,11 @@ def test_v09_division_by_zero(op):
         op()
 
 
-def test_v10_zero_to_a_negative_power():
-    with pytest.raises(ZeroDivisionError, match="0 cannot be raised to the negative power -1"):
-        Value(0.0) ** -1
+@pytest.mark.parametrize("exponent", [-1, Value(-2.0)])
+def test_v10_zero_to_a_negative_power(exponent):
+    power = exponent.data if isinstance(exponent, Value) else float(exponent)
+    with pytest.raises(ZeroDivisionError, match=f"0 cannot be raised to the negative power {power}"):
+        Value(0.0) ** exponent
 
 
 def test_v11_negative_base_to_a_non_integer_power():
@@ -123,18 +156,19 @@ def test_v12_negative_base_to_a_value_power():
         Value(-2.0) ** Value(2.0)
 
 
-def test_v13_the_edge_of_a_domain_gives_the_limit(torch):
-    x = Value(0.0)
-    root = x**0.5
-    root.backward()
-    reference = torch.tensor(0.0, requires_grad=True)
-    reference.pow(0.5).backward()
-    assert (root.data, x.grad) == (0.0, INF) == (reference.item(), reference.grad.item())
-    kink = Value(0.0)
-    kink.relu().backward()
-    reference = torch.tensor(0.0, requires_grad=True)
-    reference.relu().backward()
-    assert kink.grad == 0.0 == reference.grad.item()
+@pytest.mark.parametrize(
+    ("name", "value", "slope"),
+    [("**0.5", 0.0, INF), ("relu", 0.0, 0.0), ("**0", 1.0, 0.0), ("**1.5", 0.0, 0.0)],
+)
+def test_v13_the_edge_of_a_domain_gives_the_limit(torch, name, value, slope):
+    x, reference = Value(0.0), torch.tensor(0.0, requires_grad=True)
+    if name == "relu":
+        y, expected = x.relu(), reference.relu()
+    else:
+        y, expected = x ** float(name[2:]), reference ** float(name[2:])
+    y.backward()
+    expected.backward()
+    assert (y.data, x.grad) == (value, slope) == (expected.item(), reference.grad.item())
 
 
 # --- Networks -------------------------------------------------------------------------------------
@@ -471,6 +505,11 @@ def test_x06_bad_checkpoint_to_load(tmp_path, capsys):
     assert "not an XOR network MLP(2, [hidden, 1]) of tanh" in _exit_2(capsys, "xor", "--load", str(path))
     path.write_text("{")
     assert f"argument --load: {path}: not valid JSON" in _exit_2(capsys, "xor", "--load", str(path))
+    for step in (-1, 2.5, "3", True):
+        chainrule.save(MLP(2, [4, 1], rng=random.Random(0)), path, {"step": step})
+        assert f"{path}: its step count must be a whole number >= 0, got {step!r}" in _exit_2(
+            capsys, "xor", "--load", str(path)
+        )
 
 
 def test_x07_bad_place_to_save(tmp_path, capsys):
@@ -576,6 +615,9 @@ def test_m01_bad_moons_options(capsys, argv, message):
 def test_m02_a_checkpoint_moons_cannot_continue(tmp_path, capsys):
     other = _saved(tmp_path)
     assert "not the moons network MLP(2, [16, 16, 1])" in _exit_2(capsys, "moons", "--load", str(other))
+    assert cli.main(["xor", "--steps", "1", "--save", str(other)]) == 0
+    capsys.readouterr()
+    assert "not the moons network" in _exit_2(capsys, "moons", "--load", str(other))
     from chainrule.demos import moons
 
     model, _ = moons.build(moons.MoonsConfig(n=4, steps=1))
@@ -583,6 +625,11 @@ def test_m02_a_checkpoint_moons_cannot_continue(tmp_path, capsys):
     chainrule.save(model, bare, {"step": 3})
     err = _exit_2(capsys, "moons", "--load", str(bare))
     assert "was not saved by `chainrule moons --save`" in err and "seed, n, noise, decay_steps" in err
+    run = {"command": "moons", "seed": 1, "n": 4, "noise": 0.1, "decay_steps": 1}
+    chainrule.save(model, bare, {**run, "step": 3, "noise": "loud"})
+    assert f"{bare}: its run settings are not valid" in _exit_2(capsys, "moons", "--load", str(bare))
+    chainrule.save(model, bare, {**run, "step": -3})
+    assert f"{bare}: its step count must be a whole number" in _exit_2(capsys, "moons", "--load", str(bare))
 
 
 @pytest.mark.parametrize("command", ["grad", "explain"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import math
 import subprocess
 import sys
 
@@ -57,16 +56,6 @@ def test_value_and_gradient_match_torch_float64(torch, name, point):
     assert out.data == pytest.approx(expected_value, rel=1e-13, abs=1e-15)
     for leaf, expected in zip(leaves, expected_grads):
         assert leaf.grad == pytest.approx(expected, rel=1e-12, abs=1e-15)
-
-
-def test_relu_kink_and_sqrt_at_zero_follow_torch(torch):
-    at_zero = [lambda a: a.relu(), lambda a: a**0.5, lambda a: a**0, lambda a: a**1.5]
-    torch_at_zero = [torch.relu, torch.sqrt, lambda t: t**0, lambda t: t**1.5]
-    for fn, torch_fn in zip(at_zero, torch_at_zero):
-        x, t = Value(0.0), torch.tensor(0.0, requires_grad=True)
-        fn(x).backward()
-        torch_fn(t).backward()
-        assert x.grad == t.grad.item()
 
 
 def test_prev_is_a_tuple_in_operand_order():
@@ -164,78 +153,12 @@ def test_backward_on_a_leaf():
     assert a.grad == 1.0
 
 
-# --- bad input ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("bad", [True, "1.0", None, 1j, [1.0], Value(1.0)])
-def test_value_refuses_non_numbers(bad):
-    with pytest.raises(TypeError, match=type(bad).__name__):
-        Value(bad)
-
-
-@pytest.mark.parametrize("bad", [True, "2", None, 2j])
-@pytest.mark.parametrize(
-    "op",
-    [
-        lambda x, o: x + o,
-        lambda x, o: o + x,
-        lambda x, o: x * o,
-        lambda x, o: o * x,
-        lambda x, o: x - o,
-        lambda x, o: o - x,
-        lambda x, o: x / o,
-        lambda x, o: o / x,
-        lambda x, o: x**o,
-        lambda x, o: o**x,
-    ],
-)
-def test_operators_refuse_non_numbers(op, bad):
-    with pytest.raises(TypeError):
-        op(Value(2.0), bad)
+# --- numbers -----------------------------------------------------------------------------------------
 
 
 def test_ints_are_stored_as_floats():
     assert type(Value(3).data) is float
     assert type((Value(1.0) + 2).data) is float
-
-
-@pytest.mark.parametrize(
-    ("make", "error", "words"),
-    [
-        (lambda: Value(0.0).log(), ValueError, ["log", "0.0"]),
-        (lambda: Value(-1.0).log(), ValueError, ["log", "-1.0"]),
-        (lambda: Value(1.0) / 0, ZeroDivisionError, ["/", "0"]),
-        (lambda: 2 / Value(0.0), ZeroDivisionError, ["/", "0"]),
-        (lambda: Value(0.0) ** -1, ZeroDivisionError, ["**", "-1"]),
-        (lambda: Value(0.0) ** Value(-2.0), ZeroDivisionError, ["**", "-2"]),
-        (lambda: Value(-2.0) ** 0.5, ValueError, ["**", "-2.0", "0.5"]),
-        (lambda: Value(-2.0) ** Value(2.0), ValueError, ["**", "-2.0"]),
-    ],
-)
-def test_out_of_domain_raises_at_forward_time(make, error, words):
-    with pytest.raises(error) as caught:
-        make()
-    for word in words:
-        assert word in str(caught.value)
-
-
-def test_large_inputs_where_the_math_has_an_answer():
-    assert Value(1000.0).sigmoid().data == 1.0
-    assert Value(-1000.0).sigmoid().data == 0.0
-    assert Value(1000.0).exp().data == math.inf
-    assert (Value(10.0) ** 400).data == math.inf
-    assert (Value(-10.0) ** 401).data == -math.inf
-    for x in (1000.0, -1000.0):
-        v = Value(x)
-        v.sigmoid().backward()
-        assert v.grad == 0.0
-
-
-def test_nan_and_inf_propagate():
-    assert math.isnan((Value(math.nan) * 2).data)
-    assert math.isnan(Value(math.nan).relu().data)
-    assert math.isnan(Value(math.nan).log().data)
-    assert Value(math.inf).tanh().data == 1.0
 
 
 # --- memory, determinism, depth -------------------------------------------------------------------

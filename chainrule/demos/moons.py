@@ -1,19 +1,36 @@
-"""micrograd's demo: MLP(2, [16, 16, 1]) separates two moons with hinge loss and decaying SGD."""
+"""micrograd's demo: a ReLU network separates two moons with hinge loss and SGD on a decaying schedule."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from chainrule.demos import data
+from chainrule.demos.continuation import ContinuationError, saved_step
+from chainrule.demos.objective import Objective
 from chainrule.engine import Value
 from chainrule.grad_mode import no_grad
 from chainrule.losses import hinge
 from chainrule.nn import MLP
+from chainrule.optim import SGD
 from chainrule.runtime import collector
+from chainrule.storage.checkpoint import Checkpoint
 
-Objective = Callable[[Sequence[Sequence[float]], Sequence[float]], Value]
+ARCHITECTURE: dict[str, Any] = {
+    "nin": 2,
+    "nouts": [16, 16, 1],
+    "activation": "relu",
+    "output_activation": "linear",
+}
+NETWORK = f"MLP({ARCHITECTURE['nin']}, {ARCHITECTURE['nouts']})"
+RUN = (
+    "seed",
+    "n",
+    "noise",
+    "decay_steps",
+)  # the settings a checkpoint keeps, so a continued run is the same run
 Scorer = Callable[[Sequence[float]], Value]
 
 
@@ -55,9 +72,7 @@ def dataset(config: MoonsConfig) -> data.Dataset:
 
 def build(config: MoonsConfig) -> tuple[MLP, data.Dataset]:
     """The network (ReLU hidden layers, linear output) and the data, both from config.seed."""
-    rng = random.Random(config.seed)
-    model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", rng=rng)
-    return model, dataset(config)
+    return MLP(**ARCHITECTURE, rng=random.Random(config.seed)), dataset(config)
 
 
 def objective(model: MLP, alpha: float) -> Objective:
@@ -108,16 +123,73 @@ def train(
     `score_fn` is passed to accuracy().
     """
     loss_fn = loss_fn or objective(model, config.alpha)
-    params = model.parameters()
+    optimizer = SGD(model.parameters(), lr=config.lr_start)
     labels = [float(label) for label in dataset.labels]
     for step in range(start, start + config.steps):
-        with collector.paused():  # a graph of ~65,000 acyclic nodes: the collector would only walk it
+        with collector.paused():  # why: chainrule/runtime/collector.py
             loss = loss_fn(dataset.points, labels)
-            model.zero_grad()
+            optimizer.zero_grad()
             loss.backward()
-            lr = learning_rate(config, step)
-            progress = Progress(step, loss.data, accuracy(model, dataset, score_fn), lr)
-            del loss  # freed here, by reference counting, while the collector is still paused
+            optimizer.lr = learning_rate(config, step)
+            progress = Progress(step, loss.data, accuracy(model, dataset, score_fn), optimizer.lr)
+            del loss  # freed now, by reference counting, while the collector is still paused
         yield progress
-        for p in params:
-            p.data -= lr * p.grad
+        optimizer.step()
+
+
+def heading(config: MoonsConfig, start: int) -> str:
+    """The first line of the log: the data, the network, which steps, the schedule."""
+    end = start + config.steps
+    steps = f"steps {start} to {end - 1} of SGD" if config.steps else "no SGD steps"
+    return (
+        f"moons: {config.n} points (noise {config.noise:g}, seed {config.seed}), {NETWORK}, "
+        f"{steps}, lr {config.lr_start:g} → {config.lr_end:g} over {config.decay_steps} steps"
+    )
+
+
+def progress_line(item: Progress, width: int) -> str:
+    """One step of the log, its step number right-aligned to `width`."""
+    return f"step {item.step:>{width}}  loss {item.loss:.6f}  accuracy {item.accuracy:6.1%}  lr {item.lr:.3f}"
+
+
+def result_line(model: MLP, dataset: data.Dataset, end: int, score_fn: Scorer | None = None) -> str:
+    """The last line of the log: the accuracy after `end` updates, as a share and a count."""
+    final = accuracy(model, dataset, score_fn)
+    return (
+        f"after {end} step{'' if end == 1 else 's'}: accuracy {final:.1%} "
+        f"({round(final * len(dataset))} of {len(dataset)} points)"
+    )
+
+
+def continue_from(saved: Checkpoint, source: str) -> int:
+    """The step a moons run continued from `saved` (read from `source`) starts at.
+
+    ContinuationError unless it holds this demo's network and the run settings `moons --save` keeps.
+    """
+    model, info = saved.model, saved.info
+    if any(getattr(model, name) != value for name, value in ARCHITECTURE.items()):
+        raise ContinuationError(
+            f"{source} holds {model!r}, not the moons network {NETWORK} of {ARCHITECTURE['activation']} "
+            f"with a {ARCHITECTURE['output_activation']} output"
+        )
+    missing = [key for key in ("step", *RUN) if key not in info]
+    if info.get("command") != "moons" or missing:
+        raise ContinuationError(
+            f"{source} was not saved by `chainrule moons --save` "
+            f"(its info lacks {', '.join(missing) or 'command: moons'})"
+        )
+    try:
+        dataset(saved_config(saved, steps=0))
+    except (TypeError, ValueError) as error:
+        raise ContinuationError(f"{source}: its run settings are not valid: {error}") from None
+    return saved_step(saved, source)
+
+
+def saved_config(saved: Checkpoint, steps: int) -> MoonsConfig:
+    """The run a checkpoint was saved from, to go on for `steps` more steps."""
+    return MoonsConfig(steps=steps, **{key: saved.info[key] for key in RUN})
+
+
+def checkpoint_info(config: MoonsConfig, step: int) -> dict[str, object]:
+    """What a checkpoint of a moons run keeps beside the model: the step count and the run's settings."""
+    return {"command": "moons", "step": step, **{key: getattr(config, key) for key in RUN}}

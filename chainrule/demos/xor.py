@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from chainrule import compiler
 from chainrule.demos import data
-from chainrule.engine import Value
+from chainrule.demos.continuation import ContinuationError, saved_step
+from chainrule.demos.objective import Objective
 from chainrule.losses import sum_squared_error
 from chainrule.nn import MLP
 from chainrule.optim import SGD
+from chainrule.storage.checkpoint import Checkpoint
 
 # The four corners; labels {0, 1} are mapped to targets {-1, +1}, the range of tanh.
 CORNERS = data.xor()
@@ -26,12 +28,14 @@ class XorConfig:
     every: int = 200
 
 
+def network(hidden: int | str) -> str:
+    """The network's name, with `hidden` units: "MLP(2, [4, 1])"."""
+    return f"MLP(2, [{hidden}, 1])"
+
+
 def build(config: XorConfig) -> MLP:
-    random.seed(config.seed)
-    return MLP(2, [config.hidden, 1])
-
-
-Objective = Callable[[Sequence[Sequence[float]], Sequence[float]], Value]
+    """MLP(2, [config.hidden, 1]) of tanh, its weights drawn from its own random.Random(config.seed)."""
+    return MLP(2, [config.hidden, 1], rng=random.Random(config.seed))
 
 
 def objective(model: MLP) -> Objective:
@@ -40,18 +44,22 @@ def objective(model: MLP) -> Objective:
 
 
 def train(
-    model: MLP, config: XorConfig, start: int = 0, loss_fn: Objective | None = None
+    config: XorConfig,
+    model: MLP,
+    dataset: data.Dataset,
+    loss_fn: Objective | None = None,
+    start: int = 0,
 ) -> Iterator[tuple[int, float]]:
     """Yield (step, loss) for steps start..start + config.steps; the last loss is after the final update.
 
-    `start` is the number of updates the model has had already (a checkpoint's "step"): it only numbers steps.
     `loss_fn` defaults to objective(model); pass a compiled one (chainrule.jit) to go faster.
+    `start` is the number of updates the model has had already (a checkpoint's "step"): it only numbers steps.
     """
     loss_fn = loss_fn or objective(model)
     optimizer = SGD(model.parameters(), lr=config.lr)
-    targets = [float(label) for label in CORNERS.labels]
+    targets = [float(label) for label in dataset.labels]
     for step in range(start, start + config.steps + 1):
-        loss = loss_fn(CORNERS.points, targets)
+        loss = loss_fn(dataset.points, targets)
         yield step, loss.data
         if step == start + config.steps:
             return
@@ -84,10 +92,27 @@ def run(
     """
     model = model if model is not None else build(config)
     loss_fn = compiler.jit(objective(model)) if jit else None
-    for step, loss in train(model, config, start, loss_fn):
+    for step, loss in train(config, model, CORNERS, loss_fn, start):
         if losses is not None:
             losses.append(loss)
         if step % config.every == 0 or step in (start, start + config.steps):
             yield f"step {step} loss {loss:.6f}"
     yield "Final predictions:"
     yield from prediction_lines(model)
+
+
+def continue_from(saved: Checkpoint, source: str) -> int:
+    """The step an XOR run continued from `saved` (read from `source`) starts at.
+
+    ContinuationError unless it holds an MLP(2, [hidden, 1]) of tanh and a valid step count.
+    """
+    model = saved.model
+    xor_shaped = model.nin == 2 and len(model.nouts) == 2 and model.nouts[1] == 1
+    if not xor_shaped or model.activation != "tanh" or model.output_activation != "tanh":
+        raise ContinuationError(f"{source} holds {model!r}, not an XOR network {network('hidden')} of tanh")
+    return saved_step(saved, source)
+
+
+def checkpoint_info(step: int) -> dict[str, object]:
+    """What a checkpoint of an XOR run keeps beside the model: the step count."""
+    return {"command": "xor", "step": step}

@@ -1,4 +1,4 @@
-"""`chainrule xor`: the reference text, other options against the library's own loop, bad options."""
+"""`chainrule xor`: the reference text, other options against the library's own loop, --save and --load."""
 
 from __future__ import annotations
 
@@ -9,13 +9,18 @@ from pathlib import Path
 
 import pytest
 
+import chainrule
 from chainrule import MLP, SGD, sum_squared_error
 from chainrule.cli import main
+from chainrule.storage import checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 # The specification's printed log, copied verbatim: the contract `chainrule xor` must reproduce.
 REFERENCE = (ROOT / "tests" / "data" / "reference_xor.txt").read_text()
 SPEC_DIR = ROOT.parent / "shared" / "seed"
+
+# Bad option values and files (exit status 2, a message naming the option) are rows X01-X11 of
+# docs/bad-input.md, tested in tests/test_bad_input.py.
 
 
 def _run_cli(*args: str) -> str:
@@ -45,7 +50,7 @@ def test_console_script_prints_the_reference_text():
 
 
 def _expected_log(seed, steps, lr, hidden, every):
-    """The same run written with the library's parts, independently of chainrule.xor."""
+    """The same run written with the library's parts, independently of chainrule.demos.xor."""
     random.seed(seed)
     model = MLP(2, [hidden, 1])
     optimizer = SGD(model.parameters(), lr=lr)
@@ -79,27 +84,30 @@ def test_options_print_what_the_engine_computes(capsys, seed, steps, lr, hidden,
     assert capsys.readouterr().out == _expected_log(seed, steps, lr, hidden, every)
 
 
-# Bad option values (exit status 2, a message naming the option) are rows X01-X05 of docs/bad-input.md,
-# tested in tests/test_bad_input.py.
+def _run(capsys, *argv: str) -> list[str]:
+    assert main(["xor", *argv]) == 0
+    return capsys.readouterr().out.splitlines()
 
 
-def test_no_command_is_a_usage_error():
-    result = subprocess.run([sys.executable, "-m", "chainrule"], capture_output=True, text=True)
-    assert result.returncode == 2
-    assert "usage" in result.stderr
+def _steps(lines: list[str]) -> dict[int, str]:
+    return {int(line.split()[1]): line for line in lines if line.startswith("step ")}
 
 
-README = (ROOT / "README.md").read_text()
+@pytest.mark.parametrize(("first", "more"), [(135, 70), (0, 50), (200, 0)])
+def test_save_then_load_continues_exactly_as_the_straight_run(tmp_path, capsys, first, more):
+    common = ["--lr", "0.3", "--seed", "7", "--hidden", "3"]
+    straight_file, half_file, resumed_file = (str(tmp_path / name) for name in ("s.json", "h.json", "r.json"))
+    straight = _run(capsys, *common, "--steps", str(first + more), "--every", "1", "--save", straight_file)
+    _run(capsys, *common, "--steps", str(first), "--save", half_file)
+    resumed = _run(
+        capsys, *common, "--steps", str(more), "--every", "10", "--load", half_file, "--save", resumed_file
+    )
 
-
-def test_readme_example_prints_what_its_comments_say():
-    code = README.split("```python\n", 1)[1].split("```", 1)[0]
-    comments = [line.split("# ", 1)[1] for line in code.splitlines() if line.startswith("print(")]
-    claimed = [comment.split("  ")[0].strip() for comment in comments]
-    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert printed.splitlines() == claimed
-
-
-def test_ci_runs_the_readme_test_command():
-    blocks = README.split("## Test it", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0].strip()
-    assert blocks in (ROOT / ".ci" / "run").read_text()
+    # steps are numbered on from the checkpoint: the first and last, and every 10th in between
+    wanted = {first, first + more} | {step for step in range(first, first + more + 1) if step % 10 == 0}
+    assert list(_steps(resumed)) == sorted(wanted)
+    assert all(line == _steps(straight)[step] for step, line in _steps(resumed).items())
+    assert resumed[-5:] == straight[-5:]  # "Final predictions:" and the four corners
+    # and the weights themselves agree to the last bit
+    assert chainrule.load(resumed_file).state_dict() == chainrule.load(straight_file).state_dict()
+    assert checkpoint.read(resumed_file).info == {"command": "xor", "step": first + more}

@@ -1,0 +1,110 @@
+"""`chainrule grad` and `chainrule explain`: an expression typed at the command line, and its derivatives."""
+
+from __future__ import annotations
+
+import argparse
+
+from chainrule.cli import options
+from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, evaluate, parse_bindings
+from chainrule.runtime.extras import MissingExtraError, MissingProgramError, require
+from chainrule.show.drawing import render
+from chainrule.show.explain import explain
+
+
+def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "expression",
+        nargs="?",  # checked in _expression, where a missing one can be told from one taken by --at
+        help='e.g. "tanh(a*b + c)": numbers, names, + - * / **, ( ), ' + " ".join(FUNCTIONS),
+    )
+    parser.add_argument(
+        "--at",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME=VALUE",
+        help="the value of each name in the expression, e.g. --at a=2 b=-3",
+    )
+
+
+def _expression(args: argparse.Namespace) -> Expression:
+    """The parsed and computed expression; a bad one is a usage error (status 2, the message points at it)."""
+    if args.expression is None:
+        hint = "; put it before --at, which takes every word after it" if args.at else ""
+        args.error(f"the expression is missing{hint}")
+    try:
+        bindings = parse_bindings(args.at)
+        expression = evaluate(args.expression, bindings)
+    except ExpressionError as error:
+        args.error(str(error))
+    root = expression.root
+    if root._prev and not root.label:
+        root.label = "out" if "f" in bindings else "f"
+    return expression
+
+
+def _heading(expression: Expression) -> str:
+    values = ", ".join(f"{name} = {leaf.data:g}" for name, leaf in expression.inputs.items())
+    return f"{expression.root.label or 'f'} = {expression.text.strip()}" + (
+        f"   at {values}" if values else ""
+    )
+
+
+def add_grad(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "grad",
+        help="the value of an expression and its partial derivatives",
+        description="Compute an expression with the engine and print its value and every partial derivative.",
+        epilog='example: chainrule grad "x**2 * exp(-y)" --at x=1.5 y=0.2',
+    )
+    _add_expression_arguments(parser)
+    parser.set_defaults(handler=run_grad, error=parser.error)
+
+
+def run_grad(args: argparse.Namespace) -> int:
+    expression = _expression(args)
+    root = expression.root
+    root.backward()
+    name = root.label or "f"
+    rows = [(name, root.data)] + [
+        (f"∂{name}/∂{input_name}", leaf.grad) for input_name, leaf in expression.inputs.items()
+    ]
+    width = max(len(label) for label, _ in rows)
+    print(_heading(expression))
+    for label, value in rows:
+        print(f"{label.ljust(width)} = {value:.10g}")
+    return 0
+
+
+def add_explain(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "explain",
+        help="the forward pass and the backward walk of an expression, step by step",
+        description="Print the forward pass, the backward walk node by node in the engine's order, "
+        "and the gradient of each input.",
+        epilog='example: chainrule explain "tanh(a*b + c)" --at a=2 b=-3 c=10 --svg graph.svg',
+    )
+    _add_expression_arguments(parser)
+    parser.add_argument(
+        "--svg",
+        metavar="FILE",
+        type=options.picture_path,
+        help="also draw the graph after the backward pass, as .svg, .png or .pdf (chainrule[viz])",
+    )
+    parser.set_defaults(handler=run_explain, error=parser.error)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    expression = _expression(args)
+    try:
+        if args.svg:
+            require("graphviz", "viz", "--svg")
+        print(_heading(expression))
+        print()
+        explain(expression.root, list(expression.inputs.values()))
+        if args.svg:
+            print()
+            return options.picture("graph", lambda: render(expression.root, args.svg))
+    except (MissingExtraError, MissingProgramError) as error:
+        return options.fail(str(error))
+    return 0

@@ -1,0 +1,92 @@
+"""`chainrule moons`: micrograd's demo, shown as it trains, saved and continued."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+
+from chainrule.cli import options
+from chainrule.compiler import jit
+from chainrule.demos import moons, plots
+from chainrule.runtime.extras import MissingExtraError, require
+
+
+def add_moons(commands: argparse._SubParsersAction) -> None:
+    defaults = moons.MoonsConfig()
+    parser = commands.add_parser(
+        "moons",
+        help=f"micrograd's demo: {moons.NETWORK} separates two moons",
+        description=f"Train {moons.NETWORK} (ReLU, linear output) on two moons with hinge loss + "
+        f"{defaults.alpha:g}·Σp² and SGD, lr {defaults.lr_start:g} → {defaults.lr_end:g}.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the data and the weights")
+    parser.add_argument("--steps", type=options.bounded_int(0), default=defaults.steps, help="SGD steps")
+    parser.add_argument("--n", type=options.bounded_int(2), default=defaults.n, help="number of points")
+    parser.add_argument(
+        "--noise", type=options.finite_float(allow_zero=True), default=defaults.noise, help="noise"
+    )
+    parser.add_argument(
+        "--decay-steps",
+        type=options.bounded_int(1),
+        help="steps over which lr falls to its end value (default: --steps); a continued run keeps its own",
+    )
+    options.add_plot_option(parser, "save the decision boundary and the loss curve")
+    parser.add_argument(
+        "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"
+    )
+    options.add_checkpoint_options(
+        parser, moons.continue_from, "--seed, --n, --noise and --decay-steps then come from the file"
+    )
+    parser.set_defaults(handler=run_moons, error=parser.error)
+
+
+def run_moons(args: argparse.Namespace) -> int:
+    if args.plot and (failure := options.check_plot()):
+        return failure
+    if args.load:
+        config, start = moons.saved_config(args.load.saved, args.steps), args.load.start
+        model, dataset = args.load.saved.model, moons.dataset(config)
+    else:
+        decay_steps = args.decay_steps or max(args.steps, 1)
+        config = moons.MoonsConfig(
+            seed=args.seed, n=args.n, noise=args.noise, steps=args.steps, decay_steps=decay_steps
+        )
+        (model, dataset), start = moons.build(config), 0
+    loss_fn, score_fn = moons.objective(model, config.alpha), None
+    if not args.no_jit:
+        loss_fn, score_fn = jit(loss_fn), jit(lambda point: model(point))
+    print(moons.heading(config, start), flush=True)
+    progress = moons.train(config, model, dataset, loss_fn, start, score_fn)
+    losses = [item.loss for item in _shown(progress, start, config.steps)]
+    end = start + config.steps
+    print(moons.result_line(model, dataset, end, score_fn))
+    saved = options.save(model, args.save, moons.checkpoint_info(config, end)) if args.save else 0
+    plotted = 0
+    if args.plot:
+        plotted = options.picture(
+            "decision boundary and loss curve",
+            lambda: plots.save_moons_plot(model, dataset, losses, args.plot),
+        )
+    return saved or plotted
+
+
+def _shown(progress: Iterator[moons.Progress], start: int, steps: int) -> Iterator[moons.Progress]:
+    """A tqdm bar when stdout is a terminal (and tqdm is installed), else a plain line every 10 steps."""
+    try:
+        tqdm = require("tqdm", "plot", "the progress bar").tqdm if sys.stdout.isatty() else None
+    except MissingExtraError:
+        tqdm = None
+    if tqdm is not None:
+        bar = tqdm(progress, total=steps, unit="step", file=sys.stdout)
+        for item in bar:
+            bar.set_postfix({"loss": f"{item.loss:.4f}", "accuracy": f"{item.accuracy:.0%}"}, refresh=False)
+            yield item
+        return
+    last = start + steps - 1
+    width = len(str(last))
+    for item in progress:
+        if item.step % 10 == 0 or item.step in (start, last):
+            print(moons.progress_line(item, width), flush=True)
+        yield item

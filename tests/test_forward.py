@@ -199,3 +199,28 @@ def test_forward_along_something_that_is_not_an_input_is_refused():
     x, y = Value(1.0, label="x"), Value(2.0, label="y")
     with pytest.raises(ValueError, match=r"one of the inputs \(x\)"):
         forward_walk(x * y, y, [x])
+
+
+def test_the_command_prints_the_forward_trace_and_the_survey_numbers(capsys):
+    from chainrule.cli import main
+
+    assert main(["explain", "log(x1) + x1*x2 - sin(x2)", "--at", "x1=2", "x2=5", "--forward", "x1"]) == 0
+    printed = capsys.readouterr().out
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    root = survey(x1, x2)
+    root.label = "f"
+    expected = io.StringIO()
+    explain_forward(root, x1, [x1, x2], file=expected)
+    assert printed == "f = log(x1) + x1*x2 - sin(x2)   at x1 = 2, x2 = 5\n\n" + expected.getvalue()
+    assert "∂f/∂x1 = ḟ = 5.5\n" in printed
+    assert main(["explain", "log(x1) + x1*x2 - sin(x2)", "--at", "x1=2", "x2=5", "--forward", "x2"]) == 0
+    assert "∂f/∂x2 = ḟ = 1.71634\n" in capsys.readouterr().out  # the survey's ≈ 1.716
+
+
+def test_without_forward_explain_prints_the_backward_walk(capsys):
+    from chainrule.cli import main
+
+    assert main(["explain", "log(x1) + x1*x2 - sin(x2)", "--at", "x1=2", "x2=5"]) == 0
+    printed = capsys.readouterr().out
+    assert "Backward walk" in printed and "Forward mode" not in printed
+    assert "∂f/∂x1  =  5.5\n" in printed and "∂f/∂x2  =  1.71634\n" in printed

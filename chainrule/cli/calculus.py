@@ -9,6 +9,7 @@ from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, eva
 from chainrule.runtime.extras import MissingExtraError, MissingProgramError, require
 from chainrule.show.drawing import render
 from chainrule.show.explain import explain
+from chainrule.show.forward import explain_forward
 
 
 def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,17 +92,32 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
         type=options.picture_path,
         help="also draw the graph after the backward pass, as .svg, .png or .pdf (chainrule[viz])",
     )
+    parser.add_argument(
+        "--forward",
+        metavar="NAME",
+        help="print the forward-mode trace instead: every node's value and its tangent d(node)/d(NAME)",
+    )
     parser.set_defaults(handler=run_explain, error=parser.error)
 
 
 def run_explain(args: argparse.Namespace) -> int:
     expression = _expression(args)
+    inputs = list(expression.inputs.values())
+    if args.forward is not None and args.forward not in expression.inputs:
+        args.error(
+            f"argument --forward: {args.forward} is not one of the names given a value in --at "
+            f"({', '.join(expression.inputs) or 'none'})"
+        )
     try:
         if args.svg:
             require("graphviz", "viz", "--svg")
         print(_heading(expression))
         print()
-        explain(expression.root, list(expression.inputs.values()))
+        if args.forward is None:
+            explain(expression.root, inputs)
+        else:
+            explain_forward(expression.root, expression.inputs[args.forward], inputs)
+            expression.root.backward()  # for --svg: the drawing shows each node's gradient
         if args.svg:
             print()
             return options.picture("graph", lambda: render(expression.root, args.svg))

@@ -20,26 +20,36 @@ from chainrule.grad_mode import enable_grad
 from chainrule.rules import FLOATS, function, rule_of
 
 
+def _partials(node: Value) -> tuple[Callable[..., float], ...]:
+    """The row's partials of node's op, compiled over floats (rule_of refuses an op with no row)."""
+    rule = rule_of(node)
+    return tuple(function(partial, FLOATS) for partial in rule.partials)
+
+
 def terms(node: Value, tangents: Mapping[Value, float]) -> list[float]:
     """Per parent of node: ∂node/∂parent × its tangent (the row's partial with grad = that tangent)."""
-    rule = rule_of(node)
     a, b = node._prev[0].data, node._prev[-1].data
     return [
-        function(partial, FLOATS)(a, b, node._exponent, node.data, tangents[parent])
-        for partial, parent in zip(rule.partials, node._prev)
+        partial(a, b, node._exponent, node.data, tangents[parent])
+        for partial, parent in zip(_partials(node), node._prev)
     ]
 
 
 def tangent_walk(root: Value, seeds: Mapping[Value, float]) -> dict[Value, float]:
     """Every node's tangent in topological order: a leaf's from seeds (else 0), a node's Σ of its terms."""
     tangents: dict[Value, float] = {}
+    compiled: dict[tuple[str, int], tuple[Callable[..., float], ...]] = {}  # per op: its partials
     for node in topological_order(root):
-        if not node._prev:
+        parents = node._prev
+        if not parents:
             tangents[node] = seeds.get(node, 0.0)
             continue
+        key = (node._op, len(parents))
+        partials = compiled.get(key) or compiled.setdefault(key, _partials(node))
+        a, b, n, out = parents[0].data, parents[-1].data, node._exponent, node.data
         total = 0.0
-        for term in terms(node, tangents):
-            total += term
+        for partial, parent in zip(partials, parents):
+            total += partial(a, b, n, out, tangents[parent])  # the same sum as terms(node, tangents)
         tangents[node] = total
     return tangents
 

@@ -22,7 +22,7 @@ from chainrule.rules import rule_of
 from chainrule.show.explain import formula, walk
 from chainrule.show.names import number, short_names
 
-HEADER = ("node", "computed as", "value", "tangent", "by the chain rule: Σ ∂node/∂parent · parent's tangent")
+HEADER = ("node", "computed as", "value", "tangent", "= Σ ∂node/∂parent · parent's tangent")
 
 
 @dataclass(frozen=True)
@@ -160,17 +160,13 @@ def explain_forward(
     out = file or sys.stdout
     trace = forward_walk(root, wrt, inputs)
     seeds = ", ".join(f"{dotted(name)} = {1 if name == trace.wrt else 0}" for name in trace.inputs)
-    print(
-        f"Forward mode along {trace.wrt}, in topological order: each node's value and its tangent "
-        f"d(node)/d{trace.wrt} ({seeds}):",
-        file=out,
-    )
+    print(f"Forward mode: tangents d(node)/d{trace.wrt} ({seeds}), in topological order:", file=out)
     print("\n".join(trace.lines()), file=out)
     print(file=out)
     print(f"∂{trace.root}/∂{trace.wrt} = {dotted(trace.root)} = {number(trace.derivative)}", file=out)
+    count = len(trace.inputs)
     print(
-        f"(one forward pass gives the derivative along one input; the backward walk gives all "
-        f"{len(trace.inputs)} in one)",
+        f"(forward mode: one pass per input, {count} for every ∂{trace.root}; reverse: one walk for all)",
         file=out,
     )
     return trace.derivative

@@ -230,6 +230,7 @@ class _Builder:
         """The forward pass over the checked tree; a domain error points at the operation that raised it."""
         if isinstance(node, ast.Constant):
             source = self.text[slice(*self._span(node))]
+            assert isinstance(node.value, int | float), "_check lets only numbers through"
             return self.constants.setdefault(source, Value(float(node.value), label=source))
         if isinstance(node, ast.Name):
             return self.inputs[node.id]
@@ -237,7 +238,9 @@ class _Builder:
             operand = self._value(node.operand)
             return self._apply(node, operator.neg, operand) if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name), "_check lets only calls of FUNCTIONS through"
             return self._apply(node, FUNCTIONS[node.func.id], self._value(node.args[0]))
+        assert isinstance(node, ast.BinOp), "_check lets only these kinds of node through"
         left = self._value(node.left)
         if isinstance(node.op, ast.Pow):
             return self._apply(node, operator.pow, left, self._exponent(node.right))

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from chainrule.cli import options
 from chainrule.compiler import jit
 from chainrule.demos import moons, plots
+from chainrule.demos.moons import Scorer
+from chainrule.demos.objective import Trainable, one
 from chainrule.runtime.extras import MissingExtraError, require
 
 
@@ -54,9 +56,11 @@ def run_moons(args: argparse.Namespace) -> int:
             seed=args.seed, n=args.n, noise=args.noise, steps=args.steps, decay_steps=decay_steps
         )
         (model, dataset), start = moons.build(config), 0
-    loss_fn, score_fn = moons.objective(model, config.alpha), None
+    objective = moons.objective(model, config.alpha)
+    loss_fn: Trainable = objective
+    score_fn: Scorer | None = None
     if not args.no_jit:
-        loss_fn, score_fn = jit(loss_fn), jit(lambda point: model(point))
+        loss_fn, score_fn = jit(objective), jit(lambda point: one(model(point)))
     print(moons.heading(config, start), flush=True)
     progress = moons.train(config, model, dataset, loss_fn, start, score_fn)
     losses = [item.loss for item in _shown(progress, start, config.steps)]

@@ -12,7 +12,7 @@ import sys
 from argparse import ArgumentTypeError
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from chainrule.demos import plots
 from chainrule.demos.continuation import ContinuationError
@@ -22,8 +22,10 @@ from chainrule.storage import checkpoint
 
 PICTURES = (".png", ".svg", ".pdf")  # formats both matplotlib and Graphviz write
 
+Number = TypeVar("Number", int, float)
 
-def _read(text: str, kind: type[int] | type[float], noun: str) -> int | float:
+
+def _read(text: str, kind: Callable[[str], Number], noun: str) -> Number:
     try:
         return kind(text)
     except ValueError:

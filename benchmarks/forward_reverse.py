@@ -5,7 +5,7 @@ mode (`jvp`) gets one directional derivative per pass, so all n partials take n 
 direction. The function is the same for every n: a chain that mixes every input with its neighbours
 through every kind of op, about 9 nodes per input.
 
-    python benchmarks/forward_reverse.py                 # n = 1, 2, 4, ..., 64; median of 7 runs
+    python benchmarks/forward_reverse.py                 # n = 1, 2, 4, ..., 64; 15 runs each
     python benchmarks/forward_reverse.py --sizes 1 10 100 --repeat 3
 """
 
@@ -44,36 +44,40 @@ def forward(point: Sequence[float]) -> list[float]:
     return [jvp(f, tuple(point), tuple(float(i == j) for j in range(n)))[1] for i in range(n)]
 
 
-def median_seconds(run: Callable[[], object], repeat: int) -> float:
-    """The median wall time of run(), with the cyclic collector paused (the graphs are acyclic)."""
+def seconds(run: Callable[[], object], repeat: int) -> list[float]:
+    """Wall times of run(), with the cyclic collector paused (the graphs are acyclic)."""
     times = []
     for _ in range(repeat):
         with collector.paused():
             start = time.perf_counter()
             run()
             times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64], help="values of n")
-    parser.add_argument("--repeat", type=int, default=7, help="runs of each; the median is shown")
+    parser.add_argument("--repeat", type=int, default=15, help="runs of each: the median and the minimum")
     args = parser.parse_args(argv)
-    print(f"Python {sys.version.split()[0]}; median of {args.repeat} runs; f has ~9 nodes per input")
+    print(f"Python {sys.version.split()[0]}; {args.repeat} runs of each, interleaved; ~9 nodes per input")
     print()
-    print("| n inputs | reverse: 1 pass (ms) | forward: n passes (ms) | forward / reverse | ÷ n | agree |")
+    print("| n | reverse, 1 pass: ms | forward, n passes: ms | forward / reverse | ÷ n | agree |")
     print("| ---: | ---: | ---: | ---: | ---: | --- |")
     for n in args.sizes:
         point = [math.sin(1.7 * i) + 0.5 for i in range(n)]
         agree = all(
             math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-14) for a, b in zip(reverse(point), forward(point))
         )
-        back = median_seconds(lambda p=point: reverse(p), args.repeat)
-        ahead = median_seconds(lambda p=point: forward(p), args.repeat)
+        back: list[float] = []
+        ahead: list[float] = []
+        for _ in range(args.repeat):  # interleaved, so a busy moment of the machine falls on both
+            back += seconds(lambda p=point: reverse(p), 1)
+            ahead += seconds(lambda p=point: forward(p), 1)
+        ratio = statistics.median(ahead) / statistics.median(back)
+        cells = [f"{statistics.median(t) * 1e3:.3g} ({min(t) * 1e3:.3g})" for t in (back, ahead)]
         verdict = "yes" if agree else "NO"
-        ratio = ahead / back
-        print(f"| {n} | {back * 1e3:.3g} | {ahead * 1e3:.3g} | {ratio:.3g} | {ratio / n:.2g} | {verdict} |")
+        print(f"| {n} | {cells[0]} | {cells[1]} | {ratio:.3g} | {ratio / n:.2g} | {verdict} |")
     return 0
 
 

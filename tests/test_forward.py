@@ -6,6 +6,10 @@ from __future__ import annotations
 import io
 import math
 import random
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from op_cases import CASE_IDS, CASES, applier, apply
@@ -224,3 +228,36 @@ def test_without_forward_explain_prints_the_backward_walk(capsys):
     printed = capsys.readouterr().out
     assert "Backward walk" in printed and "Forward mode" not in printed
     assert "∂f/∂x1  =  5.5\n" in printed and "∂f/∂x2  =  1.71634\n" in printed
+
+
+# --- the README's section on both directions ---------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+SECTION = README.read_text().split("## Both directions", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("block", SECTION.split("$ chainrule ")[1:], ids=lambda block: block.split("\n")[0])
+def test_readme_shows_what_the_survey_commands_print(capsys, block):
+    from chainrule.cli import main
+
+    command_line, shown = block.split("```", 1)[0].split("\n", 1)
+    assert main(shlex.split(command_line)) == 0
+    assert capsys.readouterr().out == shown
+
+
+def test_readme_jvp_example_prints_what_its_comments_say():
+    code = SECTION.split("```python\n", 1)[1].split("```", 1)[0]
+    claimed = [line.split("  # ", 1)[1] for line in code.splitlines() if line.startswith("print(")]
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert printed.splitlines() == claimed
+
+
+def test_readme_numbers_paragraph_states_what_the_engine_does():
+    np = pytest.importorskip("numpy")
+    assert "`Value(np.float32(0.1)).data` is `0.10000000149011612`" in SECTION
+    assert Value(np.float32(0.1)).data == 0.10000000149011612
+    message = "OverflowError: the exponent of ** got int ≈ 10^400: too large for a\n64-bit float (> 1.8e308)"
+    assert message in SECTION
+    with pytest.raises(OverflowError) as raised:
+        Value(3.0) ** (10**400)
+    assert f"OverflowError: {raised.value}" == message.replace("\n", " ")

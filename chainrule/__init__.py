@@ -4,6 +4,7 @@ from chainrule.compiler import jit
 from chainrule.derivatives.forward import jvp
 from chainrule.derivatives.gradcheck import GradcheckError, gradcheck
 from chainrule.derivatives.gradients import grad, value_and_grad
+from chainrule.derivatives.hessians import hessian, hvp
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad, no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
@@ -28,7 +29,9 @@ __all__ = [
     "explain",
     "grad",
     "gradcheck",
+    "hessian",
     "hinge",
+    "hvp",
     "jit",
     "jvp",
     "load",

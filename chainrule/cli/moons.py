@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from typing import cast
 
 from chainrule.cli import options
 from chainrule.compiler import jit
@@ -60,7 +61,9 @@ def run_moons(args: argparse.Namespace) -> int:
     loss_fn: Trainable = objective
     score_fn: Scorer | None = None
     if not args.no_jit:
-        loss_fn, score_fn = jit(objective), jit(lambda point: one(model(point)))
+        # jit of a function that returns one Value returns a JitResult per call: a Root, as train needs
+        loss_fn = cast(Trainable, jit(objective))
+        score_fn = cast(Scorer, jit(lambda point: one(model(point))))
     print(moons.heading(config, start), flush=True)
     progress = moons.train(config, model, dataset, loss_fn, start, score_fn)
     losses = [item.loss for item in _shown(progress, start, config.steps)]

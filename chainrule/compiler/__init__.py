@@ -33,6 +33,8 @@ def _compile(fn: Callable[..., Value], shape: Any, args: tuple, kwargs: dict, ba
     (runtime/collector.py says why: tens of thousands of nodes are alive while tracing)."""
     with collector.paused():
         root, inputs = trace(fn, args, kwargs)
+        if not isinstance(root, Value) and not getattr(BACKENDS[backend], "several_outputs", False):
+            raise TypeError(f"jit: the {backend!r} backend compiles functions that return one Value")
         program = BACKENDS[backend](fn, shape, record(root, inputs))
     program.positional = not kwargs  # traced without keyword arguments: a call's args can go straight in
     return program
@@ -74,7 +76,7 @@ class Jitted:
         """The generated code of the latest trace (empty before the first call)."""
         return self._last.source if self._last else ""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> JitResult | Value:
+    def __call__(self, *args: Any, **kwargs: Any) -> JitResult | Value | tuple:
         program = self._last
         if program is not None and program.positional and not kwargs:
             try:
@@ -82,7 +84,7 @@ class Jitted:
             except Restructure:
                 pass
             else:
-                return JitResult(data, saved, program if grad_mode.enabled else None)
+                return _result(data, saved, program)
         names = sorted(kwargs)
         try:
             normalized, shape = normalize((*args, *(kwargs[name] for name in names)))
@@ -95,7 +97,14 @@ class Jitted:
             program = self._programs[key] = _compile(self.fn, shape, traced_args, traced_kwargs, self.backend)
         self._last = program
         data, saved = program.forward(normalized, program.leaves)
-        return JitResult(data, saved, program if grad_mode.enabled else None)
+        return _result(data, saved, program)
+
+
+def _result(data: Any, saved: tuple, program: Any) -> Any:
+    """A JitResult for one Value; for a tuple of Values (a gradient), their floats as fn nested them."""
+    if getattr(program, "several", False):
+        return data
+    return JitResult(data, saved, program if grad_mode.enabled else None)
 
 
 def jit(fn: Callable[..., Value], backend: str = "python") -> Jitted:
@@ -111,5 +120,10 @@ def jit(fn: Callable[..., Value], backend: str = "python") -> Jitted:
     (JitTraceWarning), an `if` on `.data` cannot be seen. A value computed under no_grad() inside fn
     is a constant, frozen at its traced value. Branches inside ops (relu, domain checks) run every
     call. A new argument shape (another list length) traces again. `.source` is the generated code.
+
+    fn may also return a (nested) tuple of Values, as grad(f) and value_and_grad(f) do when traced: the
+    call then returns the same nesting of floats, and there is no backward(). So jit(grad(f)) is f's
+    gradient as generated code. A derivative that branches on data (relu's slope) keeps the branch taken
+    while tracing; jit warns (JitTraceWarning) when it traces one.
     """
     return Jitted(fn, backend)

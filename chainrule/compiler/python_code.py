@@ -145,9 +145,12 @@ def backward_lines(tape: Tape) -> tuple[list[str], list[int]]:
 
 
 def render(fn: Callable, shape: Any, tape: Tape) -> str:
-    """The module text: forward(args, leaves) -> (value, saved values), backward(saved, leaves)."""
+    """The module text: forward(args, leaves) -> (value, saved values), backward(saved, leaves).
+
+    For a tape with several outputs, forward alone: it returns them, nested as fn returned them, and ()."""
     forward = forward_lines(tape)
-    backward, saved = backward_lines(tape)
+    several = tape.outputs is not None
+    backward, saved = ([], []) if several else backward_lines(tape)
     input_names = (f"v{i}" if i is not None else f"unused{k}" for k, i in enumerate(tape.inputs))
     targets = _pattern(shape, input_names)
     arguments = re.findall(r"\w+", targets)
@@ -156,8 +159,13 @@ def render(fn: Callable, shape: Any, tape: Tape) -> str:
     saved_names = ", ".join(f"v{i}" for i in saved)
     saved_tuple = f"({saved_names},)" if len(saved) == 1 else f"({saved_names})"
     name = _comment(getattr(fn, "__qualname__", type(fn).__name__))
+    each = (
+        "one line each in forward (a tuple out: no backward)"
+        if several
+        else "one line each in forward and in backward"
+    )
     lines = [
-        f"# chainrule.jit of {name}: {len(tape)} nodes, one line each in forward and in backward.",
+        f"# chainrule.jit of {name}: {len(tape)} nodes, {each}.",
         "",
         "",
         "def forward(args, leaves):",
@@ -170,7 +178,9 @@ def render(fn: Callable, shape: Any, tape: Tape) -> str:
         lines.append(f"    if not {' is '.join(f'type({a})' for a in arguments)} is float:")
         lines.append("        raise Restructure")
     lines += [f"    {line}" for line in leaf_line + forward]
-    lines.append(f"    return v{len(tape) - 1}, {saved_tuple}")
+    lines.append(f"    return {_returned(tape.outputs) if several else f'v{len(tape) - 1}'}, {saved_tuple}")
+    if several:
+        return "\n".join(lines) + "\n"
     lines += ["", "", "def backward(saved, leaves):"]
     lines += [
         f"    {line}" for line in ([f"[{saved_names}] = saved"] if saved else []) + leaf_line + backward
@@ -179,13 +189,23 @@ def render(fn: Callable, shape: Any, tape: Tape) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _returned(outputs: Any) -> str:
+    """The return value for outputs nested as fn returned them: `(v5, (v7, v9))`, `(v3,)`."""
+    if isinstance(outputs, int):
+        return f"v{outputs}"
+    items = [_returned(item) for item in outputs]
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
 class PythonProgram:
     """A tape's generated forward and backward, compiled; `source` is the text."""
 
+    several_outputs = True  # compiles a tape whose fn returned a tuple (forward only: see render)
+
     def __init__(self, fn: Callable, shape: Any, tape: Tape) -> None:
-        self.leaves = tape.leaves
+        self.leaves, self.several = tape.leaves, tape.outputs is not None
         self.source = render(fn, shape, tape)
         namespace = dict(NAMESPACE)
         code = compile(self.source, "<chainrule.jit>", "exec")
         exec(code, namespace)  # safe: only the table's templates, node numbers, floats, ascii()'d comments
-        self.forward, self.backward = namespace["forward"], namespace["backward"]
+        self.forward, self.backward = namespace["forward"], namespace.get("backward")

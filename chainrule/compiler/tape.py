@@ -3,12 +3,14 @@
 Node i has an op (a row of the table of local derivatives, None for a leaf), the indices of its parents,
 its number exponent (x ** n), and whether a gradient must flow into it. Leaves are of two kinds: the
 inputs (the numbers the compiled function is called with) and the Values fn closed over (a model's
-parameters: read at every call, and given their gradients by backward).
+parameters: read at every call, and given their gradients by backward). A function that returns a tuple
+of Values (a gradient, say) has its outputs' indices in `outputs`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chainrule.engine import Value, topological_order
 from chainrule.rules import Rule, rule_of
@@ -24,14 +26,35 @@ class Tape:
     leaves: tuple[Value, ...]  # the closed-over leaf Values, in node order
     leaf_nodes: tuple[int, ...]  # the node of each of those leaves
     needs_grad: tuple[bool, ...]  # a closed-over leaf, or a node that leads to one
+    outputs: Any = (
+        None  # fn returned a tuple: the same nesting of node indices; None: one root, the last node
+    )
 
     def __len__(self) -> int:
         return len(self.rules)
 
 
-def record(root: Value, inputs: list[Value]) -> Tape:
-    """The tape of the graph behind root; inputs are the leaves that stand for the call's numbers."""
-    order = topological_order(root)  # the engine's order: the sums run as backward() runs them
+def _roots(output: Any) -> list[Value]:
+    return [output] if isinstance(output, Value) else [v for item in output for v in _roots(item)]
+
+
+def _order(output: Any) -> list[Value]:
+    """The engine's topological order behind one root; behind several, theirs in turn, each node once."""
+    if isinstance(output, Value):
+        return topological_order(output)
+    order, seen = [], set()
+    for root in _roots(output):
+        for node in topological_order(root) if root not in seen else ():
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    return order
+
+
+def record(root: Any, inputs: list[Value]) -> Tape:
+    """The tape of the graph behind root (a Value, or a nested tuple of them); inputs are the leaves that
+    stand for the call's numbers."""
+    order = _order(root)  # the engine's order: the sums run as backward() runs them
     index = {id(node): i for i, node in enumerate(order)}
     is_input = {id(leaf) for leaf in inputs}
     parents = tuple(tuple(index[id(p)] for p in node._prev) for node in order)
@@ -49,4 +72,9 @@ def record(root: Value, inputs: list[Value]) -> Tape:
         leaves=tuple(order[i] for i in leaf_nodes),
         leaf_nodes=leaf_nodes,
         needs_grad=tuple(needs_grad),
+        outputs=None if isinstance(root, Value) else _nesting(root, index),
     )
+
+
+def _nesting(output: Any, index: dict[int, int]) -> Any:
+    return index[id(output)] if isinstance(output, Value) else tuple(_nesting(x, index) for x in output)

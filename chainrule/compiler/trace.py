@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule import floatmath, grad_mode
+from chainrule.derivatives import gradients, value_rules
 from chainrule.engine import Value
 
 
@@ -61,20 +62,39 @@ def _warn_bool(value: Value) -> bool:
     return True  # what bool() of a Value is without the hook
 
 
-def trace(fn: Callable[..., Value], args: tuple, kwargs: dict) -> tuple[Value, list[Value]]:
-    """Call fn with Value leaves in place of its numbers; return the root and the input leaves."""
+def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[Value]]:
+    """Call fn with Value leaves in place of its numbers; return the root (or a tuple of them), the inputs."""
     inputs: list[Value] = []
     value_args = _as_values(args, inputs)
     value_kwargs = {name: _as_values(arg, inputs) for name, arg in kwargs.items()}
     hooked = "__bool__" not in vars(Value)
     if hooked:
         Value.__bool__ = _warn_bool  # type: ignore[attr-defined]  # only while tracing: Value defines none
+    branches: list[str] = []
+    value_rules.listeners.append(branches.append)  # grad(f) called while tracing: its graph's branches
     try:
-        with grad_mode.enable_grad():
+        with grad_mode.enable_grad(), gradients.graphs():  # a grad inside fn gives a graph, to compile
             root = fn(*value_args, **value_kwargs)
     finally:
+        value_rules.listeners.remove(branches.append)
         if hooked:
             del Value.__bool__  # type: ignore[attr-defined]
-    if not isinstance(root, Value):
-        raise TypeError(f"jit: the function must return a Value, it returned {type(root).__name__}")
+    if branches:
+        warnings.warn(
+            f"jit: a derivative built while tracing branches on data ({branches[0]}): every compiled call "
+            "takes the branch taken now. To compile gradients of such a function, compile the function "
+            "and call .backward() on its result.",
+            JitTraceWarning,
+            stacklevel=4,  # the call of the jitted function
+        )
+    if not _is_output(root):
+        raise TypeError(
+            f"jit: the function must return a Value or a (nested) tuple of Values, it returned "
+            f"{type(root).__name__}"
+        )
     return root, inputs
+
+
+def _is_output(x: Any) -> bool:
+    """A Value, or a non-empty tuple of outputs (grad's and value_and_grad's results are such tuples)."""
+    return isinstance(x, Value) or (type(x) is tuple and bool(x) and all(_is_output(item) for item in x))

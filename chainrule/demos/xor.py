@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from chainrule import compiler
 from chainrule.demos import data
@@ -91,7 +92,8 @@ def run(
     With jit=True the loss runs as compiled code (chainrule.jit): the same log, faster.
     """
     model = model if model is not None else build(config)
-    loss_fn = compiler.jit(objective(model)) if jit else None
+    # jit of a function that returns one Value returns a JitResult per call: a Root, as train needs
+    loss_fn = cast(Trainable, compiler.jit(objective(model))) if jit else None
     for step, loss in train(config, model, CORNERS, loss_fn, start):
         if losses is not None:
             losses.append(loss)

@@ -30,7 +30,8 @@ def engine_gradient(f: Callable[..., Value], inputs: Sequence[float]) -> list[fl
     if not inputs:
         return []
     gradient = value_and_grad(f, argnums=tuple(range(len(inputs))))(*inputs)[1]
-    return list(gradient) if isinstance(gradient, tuple) else [gradient]
+    slopes = gradient if isinstance(gradient, tuple) else (gradient,)
+    return [slope.data if isinstance(slope, Value) else slope for slope in slopes]  # floats: numbers in
 
 
 def gradcheck(

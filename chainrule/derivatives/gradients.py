@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
 
-Gradient = float | tuple[float, ...]
+Gradient = float | tuple[float, ...] | Value | tuple[Value, ...]  # Values when called with Values
 ArgNums = int | Sequence[int]
+
+_running = 0  # how many grad calls (or jit traces) are running their f now: inside one, gradients are graphs
+
+
+@contextmanager
+def graphs() -> Iterator[None]:
+    """Inside: grad and value_and_grad give graphs of Values even when called with numbers (jit's tracing)."""
+    global _running
+    _running += 1
+    try:
+        yield
+    finally:
+        _running -= 1
 
 
 def _is_index(n: object) -> bool:
     return isinstance(n, int) and not isinstance(n, bool)
+
+
+def _holds_value(x: Any) -> bool:
+    if isinstance(x, list | tuple):
+        return any(_holds_value(item) for item in x)
+    return isinstance(x, Value)
 
 
 def _check_argnums(argnums: ArgNums) -> tuple[int, ...]:
@@ -30,17 +51,21 @@ def _check_argnums(argnums: ArgNums) -> tuple[int, ...]:
 
 def value_and_grad(
     f: Callable[..., Value | float], argnums: ArgNums = 0
-) -> Callable[..., tuple[float, Gradient]]:
+) -> Callable[..., tuple[float | Value, Gradient]]:
     """(f(x), ∂f/∂x) for the arguments at `argnums`: a float for an int argnums, a tuple for a sequence.
 
     `f` is written with Value operations (x * y, x.tanh()...) and called with plain numbers; the
     arguments at `argnums` become leaves of a fresh graph (recorded even inside `no_grad()`), the
     others are passed unchanged, and one backward pass gives every gradient.
+
+    Called with Values (an argument is one), or inside the f of another grad, or while jit traces, the
+    result is made of Values instead: f's output, and gradients that are graphs (the table of local
+    derivatives run with Values), so they can be differentiated again.
     """
     positions = _check_argnums(argnums)
 
     @functools.wraps(f)
-    def evaluate(*args: Any, **kwargs: Any) -> tuple[float, Gradient]:
+    def evaluate(*args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
         if any(not -len(args) <= n < len(args) for n in positions):
             raise ValueError(
                 f"argnums {argnums!r} is out of range for a call with {len(args)} positional arguments"
@@ -48,18 +73,21 @@ def value_and_grad(
         indices = [n % len(args) for n in positions]
         if len(set(indices)) != len(indices):
             raise ValueError(f"argnums {argnums!r} names one of the {len(args)} arguments twice")
+        as_graph = _running > 0 or _holds_value(args) or _holds_value(tuple(kwargs.values()))
         arguments = list(args)
-        for i in indices:
-            if isinstance(arguments[i], Value):
-                raise TypeError(f"argument {i} is already a Value: grad takes plain numbers (no nesting)")
-            arguments[i] = Value(arguments[i])
-        with enable_grad():
+        with graphs(), enable_grad():
+            for i in indices:  # a Value gets a node of its own (x·1): ∂f/∂x holds the rest constant
+                x = arguments[i]
+                arguments[i] = x * 1.0 if isinstance(x, Value) else Value(x)
             out = f(*arguments, **kwargs)
         if not isinstance(out, Value):
             if isinstance(out, bool) or not isinstance(out, int | float):
                 name = getattr(f, "__name__", "f")
                 raise TypeError(f"{name} must return one Value (a scalar), got {type(out).__name__}")
             out = Value(out)  # a constant: every gradient is 0
+        if as_graph:  # differentiated or traced from outside: the gradients are graphs too
+            built = gradient_graphs(out, [arguments[i] for i in indices])
+            return out, built[0] if _is_index(argnums) else tuple(built)
         out.backward()
         grads = tuple(arguments[i].grad for i in indices)
         return out.data, grads[0] if _is_index(argnums) else grads

@@ -261,3 +261,16 @@ def test_readme_numbers_paragraph_states_what_the_engine_does():
     with pytest.raises(OverflowError) as raised:
         Value(3.0) ** (10**400)
     assert f"OverflowError: {raised.value}" == message.replace("\n", " ")
+
+
+def test_forward_over_reverse_jvp_of_grad_is_a_row_of_the_hessian():
+    """grad(f) called with Values builds a graph (derivatives of derivatives), so jvp can walk it."""
+
+    def g(x, y):
+        return x.sin() * y + x.log() * y * y + (x * y).cos()
+
+    hessian = chainrule.hessian(g, argnums=(0, 1))(2.0, 5.0)
+    for v in ((1.0, 0.0), (0.0, 1.0), (0.3, -1.2)):
+        expected = [math.fsum(h * d for h, d in zip(row, v)) for row in hessian]
+        along = [jvp(chainrule.grad(g, argnums=i), (2.0, 5.0), v)[1] for i in (0, 1)]
+        assert along == pytest.approx(expected, rel=1e-12, abs=1e-14)

@@ -82,7 +82,7 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
         "explain",
         help="the forward pass and the backward walk of an expression, step by step",
         description="Print the forward pass, the backward walk node by node in the engine's order, "
-        "and the gradient of each input.",
+        "and the gradient of each input; with --forward NAME, forward mode's trace along NAME instead.",
         epilog='example: chainrule explain "tanh(a*b + c)" --at a=2 b=-3 c=10 --svg graph.svg',
     )
     _add_expression_arguments(parser)

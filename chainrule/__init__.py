@@ -12,6 +12,7 @@ from chainrule.nn import MLP, Layer, Module, Neuron
 from chainrule.optim import SGD, Adam
 from chainrule.show.drawing import draw, to_dot
 from chainrule.show.explain import explain
+from chainrule.show.walkthrough import walkthrough
 from chainrule.storage.checkpoint import CheckpointError, load, save
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "sum_squared_error",
     "to_dot",
     "value_and_grad",
+    "walkthrough",
 ]
 __version__ = "0.1.0"

@@ -42,3 +42,26 @@ def dot():
             pytest.fail("CHAINRULE_REQUIRE_DOT=1 but Graphviz's dot is not on PATH: apt-get install graphviz")
         pytest.skip("Graphviz's dot is not installed (apt-get install graphviz to render drawings)")
     return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium driven by Playwright (tests/real_browser.py). Skips without one, unless
+    CHAINRULE_REQUIRE_BROWSER=1 (as in CI): apt-get install chromium, pip install playwright."""
+    import real_browser as helper
+
+    executable = helper.chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable = None
+    if executable is None:
+        if os.environ.get("CHAINRULE_REQUIRE_BROWSER") == "1":
+            pytest.fail(
+                "CHAINRULE_REQUIRE_BROWSER=1 but no browser: apt-get install chromium; pip install playwright"
+            )
+        pytest.skip("no headless browser (apt-get install chromium; pip install playwright)")
+    with sync_playwright() as playwright:
+        launched = helper.launch(playwright, executable)
+        yield launched
+        launched.close()

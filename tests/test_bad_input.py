@@ -577,6 +577,30 @@ def test_x10_a_picture_the_file_system_refuses_exits_1_after_saving(tmp_path, ca
     assert chainrule.load(model_path).nin == 2  # the model was saved before the picture failed
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["xor", "--steps", "1", "--html"],
+        ["moons", "--n", "4", "--steps", "1", "--html"],
+        ["explain", "x", "--at", "x=1", "--html"],
+    ],
+)
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("x.txt", "end the file name in .html, .htm"),
+        ("x.png", "end the file name in .html, .htm"),
+        ("", "it is a directory, not a file name"),
+        (".", "it is a directory, not a file name"),
+        ("absent/x.html", "the folder 'absent' does not exist"),
+    ],
+)
+def test_x12_bad_place_for_a_page(tmp_path, capsys, monkeypatch, command, name, message):
+    monkeypatch.chdir(tmp_path)
+    assert f"argument --html: cannot write to '{name}': {message}" in _exit_2(capsys, *command, name)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_x11_output_closed_early_stops_quietly():
     import subprocess
 

@@ -10,6 +10,7 @@ from chainrule.runtime.extras import MissingExtraError, MissingProgramError, req
 from chainrule.show.drawing import render
 from chainrule.show.explain import explain
 from chainrule.show.forward import explain_forward
+from chainrule.show.walkthrough import walkthrough
 
 
 def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +93,9 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
         type=options.picture_path,
         help="also draw the graph after the backward pass, as .svg, .png or .pdf (chainrule[viz])",
     )
+    options.add_html_option(
+        parser, "also write the walkthrough: one page that steps through both passes (chainrule[viz])"
+    )
     parser.add_argument(
         "--forward",
         metavar="NAME",
@@ -109,8 +113,8 @@ def run_explain(args: argparse.Namespace) -> int:
             f"({', '.join(expression.inputs) or 'none'})"
         )
     try:
-        if args.svg:
-            require("graphviz", "viz", "--svg")
+        if args.svg or args.html:
+            require("graphviz", "viz", "--svg" if args.svg else "--html")
         print(_heading(expression))
         print()
         if args.forward is None:
@@ -118,9 +122,13 @@ def run_explain(args: argparse.Namespace) -> int:
         else:
             explain_forward(expression.root, expression.inputs[args.forward], inputs)
             expression.root.backward()  # for --svg: the drawing shows each node's gradient
-        if args.svg:
+        if args.svg or args.html:
             print()
-            return options.picture("graph", lambda: render(expression.root, args.svg))
+        drawn = options.picture("graph", lambda: render(expression.root, args.svg)) if args.svg else 0
+        if args.html:
+            page = walkthrough(expression.root, inputs, _heading(expression))
+            return options.picture("walkthrough page", lambda: page.save(args.html)) or drawn
+        return drawn
     except (MissingExtraError, MissingProgramError) as error:
         return options.fail(str(error))
     return 0

@@ -9,7 +9,7 @@ from typing import cast
 
 from chainrule.cli import options
 from chainrule.compiler import jit
-from chainrule.demos import moons, plots
+from chainrule.demos import moons, plots, training_page
 from chainrule.demos.moons import Scorer
 from chainrule.demos.objective import Trainable, one
 from chainrule.runtime.extras import MissingExtraError, require
@@ -39,6 +39,7 @@ def add_moons(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-jit", action="store_true", help="train with the plain engine, not chainrule.jit"
     )
+    options.add_html_option(parser, "write the run as one page, a slider over its steps")
     options.add_checkpoint_options(
         parser, moons.continue_from, "--seed, --n, --noise and --decay-steps then come from the file"
     )
@@ -66,15 +67,23 @@ def run_moons(args: argparse.Namespace) -> int:
         score_fn = cast(Scorer, jit(lambda point: one(model(point))))
     print(moons.heading(config, start), flush=True)
     progress = moons.train(config, model, dataset, loss_fn, start, score_fn)
+    recorder = training_page.MoonsRecorder(model, dataset, start, config.steps) if args.html else None
+    progress = recorder.watch(progress) if recorder else progress
     losses = [item.loss for item in _shown(progress, start, config.steps)]
     end = start + config.steps
-    print(moons.result_line(model, dataset, end, score_fn))
+    result = moons.result_line(model, dataset, end, score_fn)
+    print(result)
     saved = options.save(model, args.save, moons.checkpoint_info(config, end)) if args.save else 0
     plotted = 0
     if args.plot:
         plotted = options.picture(
             "decision boundary and loss curve",
             lambda: plots.save_moons_plot(model, dataset, losses, args.plot),
+        )
+    if recorder is not None:
+        page = recorder.page(moons.heading(config, start), result)
+        return (
+            saved or plotted or options.picture("training page", lambda: training_page.write(page, args.html))
         )
     return saved or plotted
 

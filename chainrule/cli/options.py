@@ -81,6 +81,12 @@ def output_path(option: str, *suffixes: str) -> Callable[[str], Path]:
 
 
 picture_path = output_path("draw", *PICTURES)
+page_path = output_path("write", ".html", ".htm")
+
+
+def add_html_option(parser: argparse.ArgumentParser, description: str) -> None:
+    """--html FILE, a self-contained page, its path checked before any work."""
+    parser.add_argument("--html", metavar="FILE", type=page_path, help=description)
 
 
 class Resume(NamedTuple):

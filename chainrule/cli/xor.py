@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from chainrule.cli import options
-from chainrule.demos import plots, xor
+from chainrule.demos import plots, training_page, xor
 
 
 def add_xor(commands: argparse._SubParsersAction) -> None:
@@ -30,6 +30,7 @@ def add_xor(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--jit", action="store_true", help="run the loss as compiled code (chainrule.jit): same log, faster"
     )
+    options.add_html_option(parser, "write the run as one page, a slider over its steps")
     parser.set_defaults(handler=run_xor, error=parser.error)
 
 
@@ -39,7 +40,8 @@ def run_xor(args: argparse.Namespace) -> int:
         return failure
     model, start = (args.load.saved.model, args.load.start) if args.load else (xor.build(config), 0)
     losses: list[float] = []
-    for line in xor.run(config, losses, model, start, jit=args.jit):
+    recorder = training_page.XorRecorder(model, start, config.steps) if args.html else None
+    for line in xor.run(config, losses, model, start, jit=args.jit, on_step=recorder):
         print(line, flush=True)
     end = start + config.steps
     saved = options.save(model, args.save, xor.checkpoint_info(end)) if args.save else 0
@@ -49,4 +51,10 @@ def run_xor(args: argparse.Namespace) -> int:
         if args.plot
         else 0
     )
+    if recorder is not None:
+        heading = f"{title}, SGD lr {config.lr:g}, steps {start} to {end}"
+        page = recorder.page(heading)
+        return (
+            saved or plotted or options.picture("training page", lambda: training_page.write(page, args.html))
+        )
     return saved or plotted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import cast
 
@@ -85,8 +85,12 @@ def run(
     model: MLP | None = None,
     start: int = 0,
     jit: bool = False,
+    on_step: Callable[[int, float], None] | None = None,
 ) -> Iterator[str]:
     """The printed log line by line, as computed; every step's loss is appended to `losses`.
+
+    `on_step(step, loss)`, if given, is called at every step before its update (the training page's
+    recorder): it may read the model, and must not change it.
 
     Continues `model` from step `start` if given (a checkpoint), else trains a new one from config.seed.
     With jit=True the loss runs as compiled code (chainrule.jit): the same log, faster.
@@ -97,6 +101,8 @@ def run(
     for step, loss in train(config, model, CORNERS, loss_fn, start):
         if losses is not None:
             losses.append(loss)
+        if on_step is not None:
+            on_step(step, loss)
         if step % config.every == 0 or step in (start, start + config.steps):
             yield f"step {step} loss {loss:.6f}"
     yield "Final predictions:"

@@ -1,0 +1,229 @@
+"""The chain rule, moving: one HTML page that steps through a graph's forward pass and backward walk.
+
+`walkthrough(root)` lays the graph out with Graphviz (the drawing's nodes and edges, through `dot`),
+then lets a reader step: first each node's value in topological order, then `root.grad = 1`, then the
+backward walk in the engine's firing order. At each firing the node and the edges to its parents light
+up, a panel shows the lines `chainrule explain` prints for that firing, and each node shows its gradient
+as it is known at that step. Every number comes from explain's `walk`, the code that prints `explain`,
+and is written with `repr`: the page's numbers are the engine's, bit for bit.
+
+Test contract (docs/pages.md): every graph node's <g> carries `data-node` (its name as explain prints
+it), `data-value` and `data-grad` (repr of the numbers shown at the current step); each is absent until
+that number is known.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+
+from chainrule.engine import Value, topological_order
+from chainrule.runtime.extras import MissingProgramError, require
+from chainrule.show import html_page
+from chainrule.show.drawing import DOT_MISSING, _escape, graph_parts
+from chainrule.show.explain import Walk, walk
+from chainrule.show.names import number
+
+SVG = "http://www.w3.org/2000/svg"
+
+
+class Walkthrough:
+    """A finished walkthrough page: `.html` is the page, `.save(path)` writes it, and a notebook shows it
+    inline (`_repr_html_`: the page in a sandboxed <iframe srcdoc>, where its script may run)."""
+
+    def __init__(self, document: str, height: int) -> None:
+        self.html = document
+        self.height = height
+
+    def save(self, path: str | Path) -> Path:
+        return html_page.write(self.html, path)
+
+    def _repr_html_(self) -> str:
+        return html_page.in_iframe(self.html, self.height)
+
+
+def walkthrough(
+    root: Value, inputs: Sequence[Value] | None = None, title: str | None = None, rankdir: str = "LR"
+) -> Walkthrough:
+    """The walkthrough page of root's graph (needs the `viz` extra and Graphviz's `dot`).
+
+    The graph is only read: no backward() runs, no .grad changes. The walk shown starts every leaf's
+    gradient at 0, so the gradients at the end are ∂root/∂leaf, what root.backward() gives fresh leaves,
+    whatever an earlier backward() left in .grad. `inputs` names whose gradients the last step lists
+    (default: every leaf), as in explain.
+    """
+    order = topological_order(root)
+    leaves = [node for node in order if not node._prev]
+    kept = [leaf.grad for leaf in leaves]
+    try:  # the walk reads leaves' .grad as its starting point: start them at 0, then put them back
+        for leaf in leaves:
+            leaf.grad = 0.0
+        the_walk = walk(root, inputs)
+    finally:
+        for leaf, grad in zip(leaves, kept):
+            leaf.grad = grad
+    steps = _steps(the_walk, seed=1.0)
+    svg, height = _svg(root, the_walk, steps, rankdir)
+    title = title if title is not None else f"{the_walk.root}: the forward pass and the backward walk"
+    body = _BODY.format(title=html.escape(title), svg=svg)
+    data = {"steps": steps, "nodes": [row.name for row in the_walk.nodes]}
+    document = html_page.page(
+        title, body, html_page.static_text("walkthrough.css"), html_page.static_text("walkthrough.js"), data
+    )
+    return Walkthrough(document, height + 330)
+
+
+_BODY = """<header><h1>{title}</h1>
+<nav aria-label="steps">
+<button id="home" type="button" title="Home">Start</button>
+<button id="previous" type="button" title="ArrowLeft">◀ Previous</button>
+<button id="play" type="button">▶ Play</button>
+<button id="next" type="button" title="ArrowRight">Next ▶</button>
+<button id="end" type="button" title="End">End</button>
+<span id="counter" aria-live="polite"></span>
+</nav>
+<section id="panel"><p id="caption"></p><pre id="lines"></pre></section>
+</header>
+<main id="graph">{svg}</main>
+<footer>Keys: ← → step, Home / End jump, Space plays. The nodes show the engine's floats (Python's repr);
+the panel prints them as <code>chainrule explain</code> does.</footer>"""
+
+
+def _steps(the_walk: Walk, seed: float) -> list[dict]:
+    """What each step shows: a caption, the panel's lines, the node it is about, and the numbers it makes
+    known ([name, repr] pairs, in order). Step 0 is the bare graph; the page shows step k by applying
+    steps 1..k to it."""
+    root, rows = the_walk.root, the_walk.nodes
+    forward = the_walk.forward_lines()
+    header, forward = forward[0], forward[1:]
+    steps: list[dict] = [
+        {"caption": "The graph, before anything is computed.", "lines": [], "focus": None, "parents": []}
+    ]
+    for row, line in zip(rows, forward):
+        what = "an input" if row.computed_as == "input" else "a constant" if not row.op else row.computed_as
+        steps.append(
+            {
+                "caption": f"Forward: {row.name} = {what} = {number(row.value)}",
+                "lines": [header, line],
+                "focus": row.name,
+                "parents": list(row.parents),
+                "values": [[row.name, repr(row.value)]],
+            }
+        )
+    steps.append(
+        {
+            "caption": f"Backward: the walk starts at {root} with ∂{root}/∂{root} = 1.",
+            "lines": [f"  {root}.grad = 1 (∂{root}/∂{root})"],
+            "focus": root,
+            "parents": [],
+            "grads": [[root, repr(seed)]],
+        }
+    )
+    backward_header, *table = the_walk.walk_lines()  # explain's backward table: one row per share
+    for firing in the_walk.firings:
+        receivers = ", ".join(dict.fromkeys(share.parent for share in firing.shares))
+        steps.append(
+            {
+                "caption": f"Backward: {firing.node} fires with grad {number(firing.grad_in)}; "
+                f"it sends ∂{firing.node}/∂parent × grad to {receivers}.",
+                "lines": [backward_header, *table[: len(firing.shares)]],
+                "focus": firing.node,
+                "parents": [share.parent for share in firing.shares],
+                "grads": [[share.parent, repr(share.after)] for share in firing.shares],
+            }
+        )
+        table = table[len(firing.shares) :]
+    gradients = [[f"∂{root}/∂{name}", "=", number(grad)] for name, grad in the_walk.gradients.items()]
+    steps.append(
+        {
+            "caption": f"Done: the gradients of {root}, as root.backward() leaves them in .grad.",
+            "lines": [f"Gradients of {root}:", *_columns(gradients)] if gradients else [],
+            "focus": None,
+            "parents": list(the_walk.gradients),
+        }
+    )
+    return steps
+
+
+def _columns(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def _svg(root: Value, the_walk: Walk, steps: list[dict], rankdir: str) -> tuple[str, int]:
+    """The graph through Graphviz's dot, made addressable: node <g>s get data-node, and each op node and
+    edge gets data-of (the name of the node it computes), so the script can light a step up."""
+    graphviz = require("graphviz", "viz", "the walkthrough page")
+    graph, nodes, edges = graph_parts(root, rankdir)
+    name_of = {f"v{i}": row.name for i, row in enumerate(the_walk.nodes)}
+    widest = _widest_texts(the_walk, steps)
+    lines = [
+        "digraph {",
+        f'\tgraph [rankdir="{graph["rankdir"]}" bgcolor="transparent" ranksep="0.25" nodesep="0.15"]',
+    ]
+    lines.append('\tnode [fontname="Courier" fontsize="12" margin="0.05,0.02"]')
+    for node_id, attributes in nodes:
+        if node_id in name_of:  # a Value: three fields wide enough for the longest number they will show
+            name = name_of[node_id]
+            fields = (name, *widest[name])
+            attributes = {**attributes, "label": " | ".join(_escape(f) for f in fields)}
+        attributes = {**attributes, "id": node_id}
+        quoted = " ".join(f'{key}="{value}"' for key, value in attributes.items())
+        lines.append(f"\t{node_id} [{quoted}]")
+    lines += [f'\t{tail} -> {head} [id="{tail}-{head}"]' for tail, head in edges]
+    lines.append("}")
+    try:
+        raw = graphviz.pipe("dot", "svg", ("\n".join(lines) + "\n").encode("utf-8"))
+    except graphviz.ExecutableNotFound:
+        raise MissingProgramError(DOT_MISSING) from None
+    return _addressable(raw, name_of)
+
+
+def _widest_texts(the_walk: Walk, steps: list[dict]) -> dict[str, tuple[str, str]]:
+    """Per node, the longest value and gradient text it will show, so dot sizes the record to hold it."""
+    grads: dict[str, list[str]] = {row.name: [] for row in the_walk.nodes}
+    for step in steps:
+        for name, text in step.get("grads", []):
+            grads[name].append(text)
+    return {
+        row.name: (f"data {row.value!r}", "grad " + max(grads[row.name] or ["?"], key=len))
+        for row in the_walk.nodes
+    }
+
+
+def _addressable(raw: bytes, name_of: dict[str, str]) -> tuple[str, int]:
+    """dot's SVG with ids turned into data attributes, titles that name nodes, and its size in CSS pixels."""
+    ET.register_namespace("", SVG)
+    svg = ET.fromstring(raw)
+    width, height = (
+        math.ceil(float(svg.get(side, "100pt").removesuffix("pt")) * 4 / 3) for side in ("width", "height")
+    )
+    for element in list(svg.iter()):
+        for child in list(element):
+            if child.tag == f"{{{SVG}}}title":
+                element.remove(child)
+    for group in svg.iter(f"{{{SVG}}}g"):
+        node_id = group.get("id", "")
+        group.attrib.pop("id", None)
+        if node_id in name_of:
+            group.set("data-node", name_of[node_id])
+            *name_lines, value, grad = group.findall(f"{{{SVG}}}text")  # a label may run over lines
+            for text, role in ((value, "value"), (grad, "grad"), *((line, "name") for line in name_lines)):
+                text.set("class", role)
+            title = ET.SubElement(group, f"{{{SVG}}}title")
+            title.text = name_of[node_id]
+        elif "-" in node_id:
+            tail, head = node_id.split("-", 1)
+            of = head.removesuffix("_op")
+            group.set("data-of", name_of[of])
+            if tail in name_of:
+                group.set("data-from", name_of[tail])
+        elif node_id.endswith("_op"):
+            group.set("data-of", name_of[node_id.removesuffix("_op")])
+    svg.set("width", str(width))  # points to CSS pixels: the size dot meant
+    svg.set("height", str(height))
+    svg.set("role", "img")
+    return ET.tostring(svg, encoding="unicode"), height

@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from op_cases import CASE_IDS, CASES, applier, apply
+from test_fuzz_gradients import programs
 
 import chainrule
 from chainrule import Value, jvp, no_grad
@@ -274,3 +277,19 @@ def test_forward_over_reverse_jvp_of_grad_is_a_row_of_the_hessian():
         expected = [math.fsum(h * d for h, d in zip(row, v)) for row in hessian]
         along = [jvp(chainrule.grad(g, argnums=i), (2.0, 5.0), v)[1] for i in (0, 1)]
         assert along == pytest.approx(expected, rel=1e-12, abs=1e-14)
+
+
+# --- random graphs: the fuzzer's programs (tests/test_fuzz_gradients.py) ------------------------------
+
+
+@given(data=st.data())
+def test_jvp_of_random_graphs_is_the_gradient_dotted_with_the_direction(data):
+    program = data.draw(programs())
+    v = data.draw(st.tuples(*[st.floats(-2, 2) for _ in program.inputs]))
+    gradient = engine_gradient(program, program.inputs)
+    value, tangent = jvp(program, program.inputs, v)
+    assert value == program(*map(Value, program.inputs)).data
+    expected = math.fsum(g * d for g, d in zip(gradient, v))
+    # the two walks add the same products in different orders: rounding of the size of the terms that
+    # cancel inside the graph (nodes and slopes stay within ±1e3), not of the result
+    assert tangent == pytest.approx(expected, rel=1e-9, abs=1e-10)

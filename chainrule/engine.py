@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
+from typing import SupportsFloat as Real  # for type checkers: float, int, numpy scalars, Fraction
 
 from chainrule import floatmath, grad_mode
 from chainrule.floatmath import divide, exp, exponent_slope, log, power, power_slope, sigmoid, value_power
@@ -33,7 +34,7 @@ class Value:
     _backward: Callable[[float], None]  # the op's closure: adds each parent's share of grad
 
     def __init__(
-        self, data: float, _prev=(), _op="", _backward=_no_backward, *, label: str = "", _exponent=None
+        self, data: Real, _prev=(), _op="", _backward=_no_backward, *, label: str = "", _exponent=None
     ) -> None:
         if type(data) is not float:  # the hot path: a float goes straight in; any other real number
             data = floatmath.real(data)  # (int, numpy scalar, Fraction) becomes one, others TypeError

@@ -24,7 +24,7 @@ Nodes = list[tuple[str, dict[str, str]]]
 Edges = list[tuple[str, str]]
 
 
-def _escape(text: str) -> str:
+def escape_label(text: str) -> str:
     """Backslash what DOT quoting or a record label would read as syntax: \\ " { } | < >."""
     return "".join("\\" + char if char in '\\"{}|<>' else char for char in text)
 
@@ -55,11 +55,11 @@ def graph_parts(root: Value, rankdir: str = "LR") -> tuple[dict[str, str], Nodes
     edges: Edges = []
     for node in order:
         fields = (names[node], f"data {_number(node.data)}", f"grad {_number(node.grad)}")
-        label = "{ " + " | ".join(_escape(field) for field in fields) + " }"
+        label = "{ " + " | ".join(escape_label(field) for field in fields) + " }"
         nodes.append((ids[node], {"shape": "record", "label": label}))
         if node._prev:
             op_id = f"{ids[node]}_op"
-            nodes.append((op_id, {"label": _escape(op_label(node))}))
+            nodes.append((op_id, {"label": escape_label(op_label(node))}))
             edges.append((op_id, ids[node]))
             edges.extend((ids[parent], op_id) for parent in node._prev)
     return {"rankdir": rankdir}, nodes, edges

@@ -23,7 +23,7 @@ from pathlib import Path
 from chainrule.engine import Value, topological_order
 from chainrule.runtime.extras import MissingProgramError, require
 from chainrule.show import html_page
-from chainrule.show.drawing import DOT_MISSING, _escape, graph_parts
+from chainrule.show.drawing import DOT_MISSING, escape_label, graph_parts
 from chainrule.show.explain import Walk, walk
 from chainrule.show.names import number
 
@@ -169,7 +169,7 @@ def _svg(root: Value, the_walk: Walk, steps: list[dict], rankdir: str) -> tuple[
         if node_id in name_of:  # a Value: three fields wide enough for the longest number they will show
             name = name_of[node_id]
             fields = (name, *widest[name])
-            attributes = {**attributes, "label": " | ".join(_escape(f) for f in fields)}
+            attributes = {**attributes, "label": " | ".join(escape_label(f) for f in fields)}
         attributes = {**attributes, "id": node_id}
         quoted = " ".join(f'{key}="{value}"' for key, value in attributes.items())
         lines.append(f"\t{node_id} [{quoted}]")

@@ -293,3 +293,9 @@ def test_jvp_of_random_graphs_is_the_gradient_dotted_with_the_direction(data):
     # the two walks add the same products in different orders: rounding of the size of the terms that
     # cancel inside the graph (nodes and slopes stay within ±1e3), not of the result
     assert tangent == pytest.approx(expected, rel=1e-9, abs=1e-10)
+
+
+def test_readme_lists_the_expression_languages_functions_as_the_table_has_them():
+    from chainrule.cli.expression import FUNCTIONS
+
+    assert f"`{' '.join(FUNCTIONS)}` are all there is" in README.read_text().replace("\n", " ")

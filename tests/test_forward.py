@@ -299,3 +299,11 @@ def test_readme_lists_the_expression_languages_functions_as_the_table_has_them()
     from chainrule.cli.expression import FUNCTIONS
 
     assert f"`{' '.join(FUNCTIONS)}` are all there is" in README.read_text().replace("\n", " ")
+
+
+def test_the_benchmark_runs_and_both_modes_agree():
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "forward_reverse.py"
+    argv = [sys.executable, str(script), "--sizes", "1", "3", "--repeat", "1"]
+    printed = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    rows = [line for line in printed.splitlines() if line.startswith("| 1 |") or line.startswith("| 3 |")]
+    assert len(rows) == 2 and all(row.endswith("| yes |") for row in rows)

@@ -1,7 +1,8 @@
 """Time chainrule's engine, chainrule.jit, micrograd, PyTorch and hand-derived gradients side by side.
 
-    python benchmarks/run.py            # the full run (about a minute)
-    python benchmarks/run.py --help     # smaller sizes, fewer contenders
+    python benchmarks/run.py                # the full run: minutes, most of them JAX compiling unrolled loops
+    python benchmarks/run.py --skip-scalar  # XOR and moons alone (about a minute)
+    python benchmarks/run.py --help         # smaller sizes, fewer contenders
 
 Two workloads, the same initial weights and the same SGD loop for every contender:
   xor    the reference run: MLP(2, [4, 1]) tanh, Σ(p - y)², lr 0.1, 2000 steps;
@@ -10,6 +11,8 @@ Two workloads, the same initial weights and the same SGD loop for every contende
 Slow contenders run fewer steps on moons; their time is scaled per step to the full run, and their
 last loss is compared with the loss the fast contenders had at the same step.
 micrograd and torch are optional (pip install "chainrule[bench]"): without them their rows are skipped.
+Then the scalar-program table of benchmarks/scalar_programs.py (--skip-scalar leaves it out; that script
+has more options of its own), with the contenders of --contenders that it knows.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 
+import scalar_programs
+
 from chainrule import Value, jit
 from chainrule.demos import moons, xor
 from chainrule.nn import MLP
@@ -34,6 +39,8 @@ from chainrule.nn import MLP
 CONTENDERS = ("engine", "jit", "micrograd", "torch", "hand")
 # one Python object per scalar: also timed with the cyclic collector off (see chainrule/runtime/collector.py)
 GC_SENSITIVE = ("engine", "micrograd")
+# contenders of the scalar-program table alone (xor and moons have no runner for them)
+SCALAR_ONLY = tuple(name for name in scalar_programs.CONTENDERS if name not in CONTENDERS)
 
 
 @dataclass
@@ -402,14 +409,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the median time is shown")
     parser.add_argument(
         "--contenders",
-        default=",".join(CONTENDERS),
-        help=f"comma-separated subset of {', '.join(CONTENDERS)}",
+        default=",".join(CONTENDERS + SCALAR_ONLY),
+        help=f"comma-separated subset of {', '.join(CONTENDERS + SCALAR_ONLY)}",
+    )
+    parser.add_argument(
+        "--skip-scalar", action="store_true", help="leave out the scalar-program table (scalar_programs.py)"
     )
     args = parser.parse_args(argv)
     args.contenders = [name.strip() for name in args.contenders.split(",") if name.strip()]
-    unknown = [name for name in args.contenders if name not in CONTENDERS]
+    unknown = [name for name in args.contenders if name not in CONTENDERS + SCALAR_ONLY]
     if unknown:
-        parser.error(f"unknown contender(s) {', '.join(unknown)}; choose from {', '.join(CONTENDERS)}")
+        choices = ", ".join(CONTENDERS + SCALAR_ONLY)
+        parser.error(f"unknown contender(s) {', '.join(unknown)}; choose from {choices}")
     for option in ("xor_steps", "moons_steps", "moons_points", "slow_steps", "repeat"):
         minimum, value = (2 if option == "moons_points" else 1), getattr(args, option)
         if value < minimum:
@@ -420,7 +431,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     contenders = []
-    for name in args.contenders:
+    for name in (name for name in args.contenders if name in RUNNERS):
         if available(name):
             contenders.append(name)
         else:
@@ -460,6 +471,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         micro = bytes_per_node(MicroValue)
         ratios = f"{engine[0] / micro[0]:.2f}, {engine[1] / micro[1]:.2f}"
         print(f"  micrograd:        {micro[0]:.0f}, {micro[1]:.0f}   (chainrule / micrograd: {ratios})")
+    if not args.skip_scalar:
+        print()
+        scalar = [name for name in args.contenders if name in scalar_programs.CONTENDERS]
+        scalar_programs.run(scalar_programs.WORKLOADS, scalar, scalar_programs.Settings(repeat=args.repeat))
     return 0
 
 

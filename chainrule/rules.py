@@ -91,7 +91,7 @@ FUNCTIONS = tuple(
 FLOATS: dict[str, Any] = {name: getattr(floatmath, name, None) or getattr(math, name) for name in FUNCTIONS}
 
 
-_COMPILED: dict[tuple[str, int], Callable[..., Any]] = {}
+_COMPILED: dict[tuple[str, int], tuple[Mapping[str, Any], Callable[..., Any]]] = {}
 
 
 def function(expression: str, namespace: Mapping[str, Any]) -> Callable[..., Any]:
@@ -109,8 +109,17 @@ def function(expression: str, namespace: Mapping[str, Any]) -> Callable[..., Any
                 wrapped: list[ast.expr] = [ast.Call(ast.Name("data", ast.Load()), [x], []) for x in operands]
                 compare.left, compare.comparators = wrapped[0], wrapped[1:]
         code = compile(ast.fix_missing_locations(tree), f"<rule {expression}>", "eval")
-        _COMPILED[key] = eval(code, dict(namespace))  # the table's own text, never a user's
-    return _COMPILED[key]
+        # the namespace is kept beside its function, so its id cannot be reused while the entry lives
+        _COMPILED[key] = namespace, eval(code, dict(namespace))  # the table's own text, never a user's
+    return _COMPILED[key][1]
+
+
+def signed(partial: str) -> tuple[str, str]:
+    """A partial as (sign, term): `-(grad * x)` is ("-", "grad * x"), the closure's `-=`; else ("+", it)."""
+    tree = ast.parse(partial, mode="eval").body
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+        return "-", ast.unparse(tree.operand)
+    return "+", partial
 
 
 def rule_of(node: Any) -> Rule:

@@ -601,6 +601,33 @@ def test_x12_bad_place_for_a_page(tmp_path, capsys, monkeypatch, command, name, 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("command", "option", "verb", "name"),
+    [
+        (["xor", "--steps", "1"], "--save", "save", "m.json"),
+        (["xor", "--steps", "1"], "--plot", "draw", "x.png"),
+        (["explain", "x", "--at", "x=1"], "--svg", "draw", "g.svg"),
+        (["moons", "--n", "4", "--steps", "1"], "--html", "write", "m.html"),
+    ],
+)
+def test_x13_an_unwritable_folder_is_refused_before_any_work(
+    tmp_path, capsys, monkeypatch, command, option, verb, name
+):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    target = tmp_path / name
+    error = _exit_2(capsys, *command, option, str(target))
+    assert (
+        f"argument {option}: cannot {verb} to '{target}': the folder '{tmp_path}' cannot be written to"
+        in error
+    )
+    assert "(Permission denied)" in error and list(tmp_path.iterdir()) == []
+
+
 def test_x11_output_closed_early_stops_quietly():
     import subprocess
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 from argparse import ArgumentTypeError
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,14 @@ def output_path(option: str, *suffixes: str) -> Callable[[str], Path]:
             raise ArgumentTypeError(
                 f"cannot {option} to {text!r}: end the file name in {', '.join(suffixes)}"
             )
+        try:  # a real write, so a read-only folder is refused now, not after the run
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+        except OSError as error:
+            raise ArgumentTypeError(
+                f"cannot {option} to {text!r}: the folder {str(path.parent)!r} cannot be written to "
+                f"({error.strerror or error})"
+            ) from None
         return path
 
     return parse

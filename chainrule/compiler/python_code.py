@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from chainrule.compiler.tape import Tape
-from chainrule.rules import FLOATS, Rule, template
+from chainrule.rules import FLOATS, Rule, signed, template
 
 _COMMENT_WIDTH = 40  # how much of a label the comment shows
 
@@ -43,13 +43,10 @@ def _comment(text: object) -> str:
 def _terms(rule: Rule) -> tuple[tuple[str, str, frozenset[str]], ...]:
     """Per parent: (sign, the term as a template, which of a, b, out it reads). -(x) becomes `-= x`."""
     terms = []
-    for expression in rule.partials:
-        tree = ast.parse(expression, mode="eval").body
-        sign = "+"
-        if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
-            sign, tree = "-", tree.operand
+    for sign, term in map(signed, rule.partials):
+        tree = ast.parse(term, mode="eval")
         reads = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} & {"a", "b", "out"}
-        terms.append((sign, template(ast.unparse(tree)), frozenset(reads)))
+        terms.append((sign, template(term), frozenset(reads)))
     return tuple(terms)
 
 

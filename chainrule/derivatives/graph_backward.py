@@ -8,7 +8,6 @@ function. The engine is untouched; its closures stay float closures, as the spec
 
 from __future__ import annotations
 
-import ast
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,20 +15,13 @@ from typing import Any
 from chainrule.derivatives.value_rules import VALUES, Number
 from chainrule.engine import Value, topological_order
 from chainrule.grad_mode import enable_grad
-from chainrule.rules import Rule, function, rule_of
+from chainrule.rules import Rule, function, rule_of, signed
 
 
 @functools.cache
 def _signed_partials(rule: Rule) -> tuple[tuple[str, Callable[..., Any]], ...]:
     """Per parent: the sign ('+', or '-' for a partial written -(...), the closure's -=) and the term."""
-    terms = []
-    for partial in rule.partials:
-        tree = ast.parse(partial, mode="eval").body
-        sign = "+"
-        if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
-            sign, tree = "-", tree.operand
-        terms.append((sign, function(ast.unparse(tree), VALUES)))
-    return tuple(terms)
+    return tuple((sign, function(term, VALUES)) for sign, term in map(signed, rule.partials))
 
 
 def _accumulate(total: Number | None, sign: str, term: Number) -> Number:

@@ -60,11 +60,21 @@ def hvp(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., 
     argnums (default: every one). One graph of ∇f, the dot product with v, one backward pass."""
 
     def product(primals: Sequence[Any], vector: Sequence[float]) -> list[float]:
+        for name, given in (("primals", primals), ("vector", vector)):
+            if not isinstance(given, Sequence) or isinstance(given, str):
+                raise TypeError(
+                    f"hvp: {name} must be a list or tuple (one number per argument), got "
+                    f"{type(given).__name__}: {given!r}; call it as hvp(f)((x, y), (vx, vy))"
+                )
         leaves, gradient = _gradient_graph(f, argnums, tuple(primals), {})
         if len(vector) != len(leaves):
-            raise ValueError(f"hvp: the vector has {len(vector)} numbers, f has {len(leaves)} arguments")
+            chosen = "argument" if len(leaves) == 1 else "arguments"
+            raise ValueError(
+                f"hvp: the vector has {len(vector)} numbers, but the Hessian is over {len(leaves)} {chosen} "
+                f"(argnums {argnums!r}): give one number per differentiated argument"
+            )
         with enable_grad():
-            dot = sum((g * float(v) for g, v in zip(gradient, vector)), Value(0.0))
+            dot = sum((g * Value(v) for g, v in zip(gradient, vector)), Value(0.0))
         dot.backward()
         return [leaf.grad for leaf in leaves]
 

@@ -12,7 +12,7 @@ from typing import Any
 from chainrule.engine import Value, topological_order
 from chainrule.rules import BY_NAME
 from chainrule.runtime.extras import MissingProgramError, require
-from chainrule.show.names import short_names
+from chainrule.show.names import check_root, short_names
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 DOT_MISSING = (
@@ -46,6 +46,7 @@ def graph_parts(root: Value, rankdir: str = "LR") -> tuple[dict[str, str], Nodes
     Node ids follow the topological order (v0, v1, …; an op node is v3_op), so the text is the same
     from run to run. Labels are escaped already.
     """
+    check_root(root, "drawing")
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     order = topological_order(root)

@@ -18,7 +18,7 @@ from typing import TextIO
 
 from chainrule.engine import Value, topological_order
 from chainrule.rules import FLOATS, Rule, function, rule_of
-from chainrule.show.names import number, short_names
+from chainrule.show.names import check_root, number, short_names
 
 WALK_HEADER = ("fires", "grad in", "parent", "∂fires/∂parent", "adds", "parent's grad so far")
 FORWARD_HEADER = ("node", "computed as", "value")
@@ -202,6 +202,7 @@ def walk(root: Value, inputs: Sequence[Value] | None = None) -> Walk:
 
     Gradients start where the engine starts them: interior nodes at zero, leaves at what they hold
     (they accumulate), the root's own plus 1. root.backward() is not called."""
+    check_root(root, "explain")
     order = topological_order(root)
     names = short_names(order, root)
     inputs = [node for node in order if not node._prev] if inputs is None else list(inputs)

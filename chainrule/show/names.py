@@ -10,7 +10,16 @@ from collections.abc import Iterator
 
 from chainrule.engine import Value
 
-__all__ = ["number", "short_names"]
+__all__ = ["check_root", "number", "short_names"]
+
+
+def check_root(root: object, reader: str) -> None:
+    """TypeError naming what was given, where a reader of graphs was handed something other than a Value."""
+    if not isinstance(root, Value):
+        raise TypeError(
+            f"{reader} reads the graph behind a Value (the result of Value arithmetic), "
+            f"got {type(root).__name__}: {root!r}"
+        )
 
 
 def short_names(order: list[Value], root: Value) -> dict[Value, str]:

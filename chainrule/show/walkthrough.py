@@ -25,7 +25,7 @@ from chainrule.runtime.extras import MissingProgramError, require
 from chainrule.show import html_page
 from chainrule.show.drawing import DOT_MISSING, escape_label, graph_parts
 from chainrule.show.explain import Walk, walk
-from chainrule.show.names import number
+from chainrule.show.names import check_root, number
 
 SVG = "http://www.w3.org/2000/svg"
 
@@ -55,6 +55,7 @@ def walkthrough(
     whatever an earlier backward() left in .grad. `inputs` names whose gradients the last step lists
     (default: every leaf), as in explain.
     """
+    check_root(root, "walkthrough")
     order = topological_order(root)
     leaves = [node for node in order if not node._prev]
     kept = [leaf.grad for leaf in leaves]

@@ -1,6 +1,7 @@
 """chainrule: backpropagation as the chain rule over a graph of closures, one float per node."""
 
 from chainrule.compiler import jit
+from chainrule.derivatives.forward import jvp
 from chainrule.derivatives.gradcheck import GradcheckError, gradcheck
 from chainrule.derivatives.gradients import grad, value_and_grad
 from chainrule.derivatives.hessians import hessian, hvp
@@ -33,6 +34,7 @@ __all__ = [
     "hinge",
     "hvp",
     "jit",
+    "jvp",
     "load",
     "mse",
     "no_grad",

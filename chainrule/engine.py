@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
+from typing import SupportsFloat as Real  # for type checkers: float, int, numpy scalars, Fraction
 
-from chainrule import grad_mode
+from chainrule import floatmath, grad_mode
 from chainrule.floatmath import divide, exp, exponent_slope, log, power, power_slope, sigmoid, value_power
 
 
@@ -27,23 +28,16 @@ def _reflected(op: Callable[[Value, Value], Value]) -> Callable[[Value, float], 
 class Value:
     """One scalar in the graph: its value `data`, and `grad` = d(root)/d(self) after backward()."""
 
-    __slots__ = (
-        "_backward",
-        "_exponent",
-        "_op",
-        "_prev",
-        "data",
-        "grad",
-        "label",
-    )  # no __dict__: a third the size
+    # no __dict__: a third the size
+    __slots__ = ("_backward", "_exponent", "_op", "_prev", "data", "grad", "label")
+    _prev: tuple[Value, ...]  # the parents, in operand order
+    _backward: Callable[[float], None]  # the op's closure: adds each parent's share of grad
 
     def __init__(
-        self, data: float, _prev=(), _op="", _backward=_no_backward, *, label: str = "", _exponent=None
+        self, data: Real, _prev=(), _op="", _backward=_no_backward, *, label: str = "", _exponent=None
     ) -> None:
-        if type(data) is not float:
-            if isinstance(data, bool) or not isinstance(data, int | float):
-                raise TypeError(f"Value takes an int or a float, got {type(data).__name__}: {data!r}")
-            data = float(data)
+        if type(data) is not float:  # the hot path: a float goes straight in; any other real number
+            data = floatmath.real(data)  # (int, numpy scalar, Fraction) becomes one, others TypeError
         self.data, self.grad = data, 0.0
         self.label, self._op, self._exponent = label, _op, _exponent  # _exponent: n of x**n, for readers
         # tuple, not set: a set orders by memory address, so the gradient sums would differ run to run
@@ -103,7 +97,7 @@ class Value:
         """x**n for a number n: d/dx = n·x^(n-1). With a Value exponent see _pow_value."""
         if isinstance(exponent, Value):
             return self._pow_value(exponent)
-        x, n = self.data, Value(exponent).data  # Value() refuses what is not a number
+        x, n = self.data, floatmath.real(exponent, "the exponent of **")  # refuses what is not a real number
 
         def _backward(grad: float) -> None:
             self.grad += power_slope(x, n) * grad  # d(x^n)/dx = n·x^(n-1)
@@ -155,6 +149,24 @@ class Value:
             self.grad += grad / x  # d/dx ln x = 1/x
 
         return Value(log(x), (self,), "log", _backward)
+
+    def sin(self) -> Value:
+        """sin: f' = cos x. NaN at ±inf (floatmath's sin and cos; math's raise there)."""
+        x = self.data
+
+        def _backward(grad: float) -> None:
+            self.grad += floatmath.cos(x) * grad  # d/dx sin x = cos x
+
+        return Value(floatmath.sin(x), (self,), "sin", _backward)
+
+    def cos(self) -> Value:
+        """cos: f' = -sin x."""
+        x = self.data
+
+        def _backward(grad: float) -> None:
+            self.grad -= floatmath.sin(x) * grad  # d/dx cos x = -sin x
+
+        return Value(floatmath.cos(x), (self,), "cos", _backward)
 
     def relu(self) -> Value:
         """relu: f' = 1 if x > 0 else 0 (0 at the kink, as in PyTorch)."""

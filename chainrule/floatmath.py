@@ -8,8 +8,31 @@ must agree with the engine to the bit and in its errors (compiled gradients, for
 from __future__ import annotations
 
 import math
+import numbers
 
 _EXP_MAX = math.log(1.7976931348623157e308)  # past this math.exp raises OverflowError
+
+
+def real(x: object, what: str = "Value") -> float:
+    """x as a Python float: any numbers.Real but bool (int, numpy scalars, Fraction); TypeError otherwise.
+
+    A number too large for a float (10**400) is an OverflowError naming it, not Python's bare one."""
+    try:
+        if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):  # int first: fast
+            return float(x)
+    except OverflowError:
+        raise OverflowError(f"{what} got {_typed(x)}: too large for a 64-bit float (> 1.8e308)") from None
+    raise TypeError(f"{what} takes a real number (int, float, numpy scalar, Fraction), got {_typed(x)}")
+
+
+def _typed(x: object) -> str:
+    """The type and the number, a huge one by its size: `int ≈ 10^400` (its repr could be 400 digits)."""
+    if isinstance(x, numbers.Rational) and x.numerator:
+        size = math.log10(abs(x.numerator)) - math.log10(x.denominator)
+        if size > 300:
+            return f"{type(x).__name__} ≈ {'-' if x < 0 else ''}10^{size:.0f}"
+    text = repr(x)
+    return f"{type(x).__name__}: {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def divide(a: float, b: float) -> float:
@@ -64,6 +87,16 @@ def power_slope(x: float, n: float) -> float:
 def exp(x: float) -> float:
     """e^x, overflowing to inf instead of raising OverflowError."""
     return math.inf if x > _EXP_MAX else math.exp(x)
+
+
+def sin(x: float) -> float:
+    """sin x; NaN at ±inf, as IEEE 754 says, where math.sin raises ValueError."""
+    return math.nan if math.isinf(x) else math.sin(x)
+
+
+def cos(x: float) -> float:
+    """cos x; NaN at ±inf, as IEEE 754 says, where math.cos raises ValueError."""
+    return math.nan if math.isinf(x) else math.cos(x)
 
 
 def sigmoid(x: float) -> float:

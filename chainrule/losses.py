@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from chainrule.engine import Value
 
@@ -17,9 +17,17 @@ def _paired(predictions: Scores, targets: Scores) -> list[tuple[Value | float, V
     return list(zip(predictions, targets))
 
 
+def _total(terms: Iterable[Value | float]) -> Value:
+    """Value(0.0) + t1 + t2 + …, as sum(terms, Value(0.0)) adds them, typed as the Value it is."""
+    total = Value(0.0)
+    for term in terms:
+        total = total + term
+    return total
+
+
 def sum_squared_error(predictions: Scores, targets: Scores) -> Value:
     """Σ (p - y)²: what the reference XOR run prints."""
-    return sum(((p - y) ** 2 for p, y in _paired(predictions, targets)), Value(0.0))
+    return _total((p - y) ** 2 for p, y in _paired(predictions, targets))
 
 
 def mse(predictions: Scores, targets: Scores) -> Value:
@@ -27,7 +35,7 @@ def mse(predictions: Scores, targets: Scores) -> Value:
     return sum_squared_error(predictions, targets) / len(predictions)
 
 
-def hinge(scores: Scores, labels: Scores) -> Value:
+def hinge(scores: Sequence[Value], labels: Scores) -> Value:
     """(1/n) Σ max(0, 1 - y·s), for labels y in {-1, +1} (an SVM's max-margin loss)."""
     pairs = _paired(scores, labels)
-    return sum(((1 - y * s).relu() for s, y in pairs), Value(0.0)) / len(pairs)
+    return _total((1 - y * s).relu() for s, y in zip(scores, labels)) / len(pairs)

@@ -146,8 +146,8 @@ class MLP(Module):
 
     def __call__(self, x: Input) -> Value | list[Value]:
         for layer in self.layers:
-            x = layer(x)
-        return x[0] if len(x) == 1 else x
+            x = outputs = layer(x)
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

@@ -71,6 +71,8 @@ RULES: tuple[Rule, ...] = (
     Rule("tanh", "tanh(a)", "tanh(a)", ("(1 - out * out) * grad",)),
     Rule("exp", "exp(a)", "exp(a)", ("out * grad",)),
     Rule("log", "log(a)", "log(a)", ("grad / a",)),
+    Rule("sin", "sin(a)", "sin(a)", ("cos(a) * grad",)),
+    Rule("cos", "cos(a)", "cos(a)", ("-(sin(a) * grad)",)),
     Rule("relu", "relu(a)", "0.0 if a <= 0 else a", ("grad if a > 0 else 0.0",)),
     Rule("sigmoid", "sigmoid(a)", "sigmoid(a)", ("out * (1 - out) * grad",)),
 )
@@ -104,7 +106,7 @@ def function(expression: str, namespace: Mapping[str, Any]) -> Callable[..., Any
         if "data" in namespace:
             for compare in (node for node in ast.walk(tree) if isinstance(node, ast.Compare)):
                 operands = [compare.left, *compare.comparators]
-                wrapped = [ast.Call(ast.Name("data", ast.Load()), [x], []) for x in operands]
+                wrapped: list[ast.expr] = [ast.Call(ast.Name("data", ast.Load()), [x], []) for x in operands]
                 compare.left, compare.comparators = wrapped[0], wrapped[1:]
         code = compile(ast.fix_missing_locations(tree), f"<rule {expression}>", "eval")
         # the namespace is kept beside its function, so its id cannot be reused while the entry lives

@@ -9,6 +9,7 @@ from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, eva
 from chainrule.runtime.extras import MissingExtraError, MissingProgramError, require
 from chainrule.show.drawing import render
 from chainrule.show.explain import explain
+from chainrule.show.forward import explain_forward
 from chainrule.show.walkthrough import walkthrough
 
 
@@ -82,7 +83,7 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
         "explain",
         help="the forward pass and the backward walk of an expression, step by step",
         description="Print the forward pass, the backward walk node by node in the engine's order, "
-        "and the gradient of each input.",
+        "and the gradient of each input; with --forward NAME, forward mode's trace along NAME instead.",
         epilog='example: chainrule explain "tanh(a*b + c)" --at a=2 b=-3 c=10 --svg graph.svg',
     )
     _add_expression_arguments(parser)
@@ -95,22 +96,37 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
     options.add_html_option(
         parser, "also write the walkthrough: one page that steps through both passes (chainrule[viz])"
     )
+    parser.add_argument(
+        "--forward",
+        metavar="NAME",
+        help="print the forward-mode trace instead: every node's value and its tangent d(node)/d(NAME)",
+    )
     parser.set_defaults(handler=run_explain, error=parser.error)
 
 
 def run_explain(args: argparse.Namespace) -> int:
     expression = _expression(args)
+    inputs = list(expression.inputs.values())
+    if args.forward is not None and args.forward not in expression.inputs:
+        args.error(
+            f"argument --forward: {args.forward} is not one of the names given a value in --at "
+            f"({', '.join(expression.inputs) or 'none'})"
+        )
     try:
         if args.svg or args.html:
             require("graphviz", "viz", "--svg" if args.svg else "--html")
         print(_heading(expression))
         print()
-        explain(expression.root, list(expression.inputs.values()))
+        if args.forward is None:
+            explain(expression.root, inputs)
+        else:
+            explain_forward(expression.root, expression.inputs[args.forward], inputs)
+            expression.root.backward()  # for --svg: the drawing shows each node's gradient
         if args.svg or args.html:
             print()
         drawn = options.picture("graph", lambda: render(expression.root, args.svg)) if args.svg else 0
         if args.html:
-            page = walkthrough(expression.root, list(expression.inputs.values()), _heading(expression))
+            page = walkthrough(expression.root, inputs, _heading(expression))
             return options.picture("walkthrough page", lambda: page.save(args.html)) or drawn
         return drawn
     except (MissingExtraError, MissingProgramError) as error:

@@ -1,8 +1,8 @@
 """Expressions typed by a person, turned into a graph of Values without eval or exec.
 
 The text is parsed with `ast`; every node is checked against a short list (numbers, the names given a
-value, + - * / **, unary minus, parentheses, calls of tanh exp log relu sigmoid) before anything is
-computed, and the tree is then walked by hand, each operation done by the engine.
+value, + - * / **, unary minus, parentheses, calls of the table's functions: tanh, sin, ...) before
+anything is computed, and the tree is then walked by hand, each operation done by the engine.
 """
 
 from __future__ import annotations
@@ -230,6 +230,7 @@ class _Builder:
         """The forward pass over the checked tree; a domain error points at the operation that raised it."""
         if isinstance(node, ast.Constant):
             source = self.text[slice(*self._span(node))]
+            assert isinstance(node.value, int | float), "_check lets only numbers through"
             return self.constants.setdefault(source, Value(float(node.value), label=source))
         if isinstance(node, ast.Name):
             return self.inputs[node.id]
@@ -237,7 +238,9 @@ class _Builder:
             operand = self._value(node.operand)
             return self._apply(node, operator.neg, operand) if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name), "_check lets only calls of FUNCTIONS through"
             return self._apply(node, FUNCTIONS[node.func.id], self._value(node.args[0]))
+        assert isinstance(node, ast.BinOp), "_check lets only these kinds of node through"
         left = self._value(node.left)
         if isinstance(node.op, ast.Pow):
             return self._apply(node, operator.pow, left, self._exponent(node.right))

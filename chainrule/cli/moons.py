@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from typing import cast
 
 from chainrule.cli import options
 from chainrule.compiler import jit
 from chainrule.demos import moons, plots, training_page
+from chainrule.demos.moons import Scorer
+from chainrule.demos.objective import Trainable, one
 from chainrule.runtime.extras import MissingExtraError, require
 
 
@@ -59,11 +62,15 @@ def run_moons(args: argparse.Namespace) -> int:
             seed=args.seed, n=args.n, noise=args.noise, steps=args.steps, decay_steps=decay_steps
         )
         (model, dataset), start = moons.build(config), 0
-    loss_fn, score_fn = moons.objective(model, config.alpha), None
+    objective = moons.objective(model, config.alpha)
+    loss_fn: Trainable = objective
+    score_fn: Scorer | None = None
     backend = args.backend or _default_backend()
     print(f"chainrule moons: backend {backend}", file=sys.stderr, flush=True)
     if backend != "engine":
-        loss_fn, score_fn = jit(loss_fn, backend), jit(lambda point: model(point), backend)
+        # jit of a function that returns one Value returns a JitResult per call: a Root, as train needs
+        loss_fn = cast(Trainable, jit(objective, backend))
+        score_fn = cast(Scorer, jit(lambda point: one(model(point)), backend))
     print(moons.heading(config, start), flush=True)
     progress = moons.train(config, model, dataset, loss_fn, start, score_fn)
     recorder = training_page.MoonsRecorder(model, dataset, start, config.steps) if args.html else None

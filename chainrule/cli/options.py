@@ -13,7 +13,7 @@ import tempfile
 from argparse import ArgumentTypeError
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from chainrule.demos import plots
 from chainrule.demos.continuation import ContinuationError
@@ -23,8 +23,10 @@ from chainrule.storage import checkpoint
 
 PICTURES = (".png", ".svg", ".pdf")  # formats both matplotlib and Graphviz write
 
+Number = TypeVar("Number", int, float)
 
-def _read(text: str, kind: type[int] | type[float], noun: str) -> int | float:
+
+def _read(text: str, kind: Callable[[str], Number], noun: str) -> Number:
     try:
         return kind(text)
     except ValueError:

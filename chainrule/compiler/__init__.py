@@ -33,7 +33,8 @@ def _native(fn: Callable[..., Value], shape: Any, tape: Any) -> Any:
     return NativeProgram(fn, shape, tape)
 
 
-_native.several_outputs = True  # type: ignore[attr-defined] (as NativeProgram: a tuple out, forward only)
+# As NativeProgram: a fn that returns a tuple of Values runs too (forward only)
+_native.several_outputs = True  # type: ignore[attr-defined]
 
 
 BACKENDS: dict[str, Callable[..., Any]] = {"python": PythonProgram, "native": _native}
@@ -59,6 +60,8 @@ class JitResult(float):
     `.backward()` as the engine's root has. A float, so jit(grad(f))(x) reads as the number it is."""
 
     __slots__ = ("_program", "_saved")
+    _program: Any  # the backend's program, None when called under no_grad()
+    _saved: tuple  # what the forward pass hands to backward
 
     def __new__(cls, data: float, saved: tuple, program: Any) -> JitResult:
         result = super().__new__(cls, data)

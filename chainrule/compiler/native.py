@@ -70,7 +70,7 @@ def unpacker(shape: Any) -> Callable[[tuple], list[float]]:
             "        raise Restructure",
         ]
     lines.append(f"    return [{', '.join(names)}]")
-    namespace = {"Restructure": Restructure}
+    namespace: dict[str, Any] = {"Restructure": Restructure}
     exec(compile("\n".join(lines), "<chainrule.jit native arguments>", "exec"), namespace)  # names only
     return namespace["unpack"]
 
@@ -98,7 +98,7 @@ class NativeProgram:
 
     def __init__(self, fn: Callable, shape: Any, tape: Tape) -> None:
         self.kernel = native_kernel.load()
-        self.source: str = self.kernel.SOURCE
+        self.source: str = self.kernel.source
         self.leaves, self.several = tape.leaves, tape.outputs is not None
         self.unpack = unpacker(shape)
         self._tape: Tape | None = tape  # laid out at the first call, once the traced graph is freed
@@ -131,6 +131,7 @@ class NativeProgram:
         exponent = [0.0] * size
         for i in ops:
             s, rule, parents = slot[i], tape.rules[i], [slot[p] for p in tape.parents[i]]
+            assert rule is not None  # an op node
             a, b = parents[0], parents[-1]
             needs[s] = needs[a] or needs[b]
             column["CODE"][s] = CODES[rule.name]
@@ -138,7 +139,8 @@ class NativeProgram:
             column["FIRST"][s], column["SECOND"][s] = a, b
             column["TO_FIRST"][s] = a if needs[a] else s  # its own entry: nobody reads it again
             column["TO_SECOND"][s] = b if needs[b] else s
-            exponent[s] = tape.exponents[i] if tape.exponents[i] is not None else 0.0
+            n = tape.exponents[i]
+            exponent[s] = n if n is not None else 0.0
         self._program = np.array([column[row] for row in native_kernel.PROGRAM_ROWS], np.uint32)
         self._state = np.zeros((len(native_kernel.STATE_ROWS), size))
         rows = dict(zip(native_kernel.STATE_ROWS, self._state))

@@ -16,8 +16,9 @@ import importlib.util
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from typing import NamedTuple
 
 import numba
 
@@ -159,22 +160,28 @@ def cache_dir() -> Path:
     return Path(base) / "chainrule" / "native"
 
 
-_LOADED: dict[str, ModuleType] = {}
+class Kernel(NamedTuple):
+    forward: Callable[..., int]  # (program, state, start) -> -1, or the node floatmath would refuse
+    backward: Callable[..., None]  # (program, state, start)
+    source: str
 
 
-def load() -> ModuleType:
-    """The interpreter module: written once per table, imported once per process, compiled by numba
-    on its first call only when its cache is cold."""
+_LOADED: dict[str, Kernel] = {}
+
+
+def load() -> Kernel:
+    """The interpreter: written once per table, imported once per process, compiled by numba on its
+    first call only when its cache is cold."""
     text = source()
     key = hashlib.sha256(text.encode()).hexdigest()[:20]
     if key not in _LOADED:
         path = _write(text, f"kernel_{key}.py")
         spec = importlib.util.spec_from_file_location(f"_chainrule_native_{key}", path)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[spec.name] = module  # type: ignore[union-attr]
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-        module.SOURCE = text
-        _LOADED[key] = module
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        _LOADED[key] = Kernel(module.forward, module.backward, text)
     return _LOADED[key]
 
 

@@ -58,6 +58,7 @@ def _forward_template(rule: Rule) -> str:
 def _shown(tape: Tape, i: int) -> str:
     """The op as the generated code's comments name it: `tanh`, `**2`."""
     rule, n = tape.rules[i], tape.exponents[i]
+    assert rule is not None, "a leaf has no op to show"
     return f"{rule.name}{n:g}" if n is not None and rule.has_exponent else rule.name
 
 
@@ -106,7 +107,9 @@ def backward_lines(tape: Tape) -> tuple[list[str], list[int]]:
     name = [f"g{i}" for i in range(len(tape))]
     name[root] = "1.0"
     started = [False] * len(tape)
-    lines, saved, leaves = [], set(), []
+    lines: list[str] = []
+    saved: set[int] = set()
+    leaves: list[int] = []
     for i in range(root, -1, -1):
         rule = tape.rules[i]
         if rule is None or not tape.needs_grad[i]:

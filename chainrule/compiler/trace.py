@@ -6,11 +6,12 @@ lengths) is what a compiled program is specialised to: another shape traces agai
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import floatmath, grad_mode
 from chainrule.derivatives import gradients, value_rules
 from chainrule.engine import Value
 
@@ -34,12 +35,12 @@ def normalize(arg: Any) -> tuple[Any, Any]:
         return type(arg)(p[0] for p in pairs), tuple(p[1] for p in pairs)
     if isinstance(arg, Value):
         raise ValueArgument
-    if isinstance(arg, bool) or not isinstance(arg, int | float):
+    if isinstance(arg, bool) or not isinstance(arg, numbers.Real):
         raise TypeError(
             f"jit: arguments must be numbers or (nested) lists or tuples of numbers, got "
             f"{type(arg).__name__}: {arg!r}; close over Values (a model's parameters) instead of passing them"
         )
-    return float(arg), float
+    return floatmath.real(arg, "jit: an argument"), float  # numpy scalars and Fractions too
 
 
 def _as_values(arg: Any, inputs: list[Value]) -> Any:
@@ -68,7 +69,7 @@ def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[
     value_kwargs = {name: _as_values(arg, inputs) for name, arg in kwargs.items()}
     hooked = "__bool__" not in vars(Value)
     if hooked:
-        Value.__bool__ = _warn_bool  # only while tracing: Value itself defines no truth value
+        Value.__bool__ = _warn_bool  # type: ignore[attr-defined]  # only while tracing: Value defines none
     branches: list[str] = []
     value_rules.listeners.append(branches.append)  # grad(f) called while tracing: its graph's branches
     try:
@@ -77,7 +78,7 @@ def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[
     finally:
         value_rules.listeners.remove(branches.append)
         if hooked:
-            del Value.__bool__
+            del Value.__bool__  # type: ignore[attr-defined]
     if branches:
         warnings.warn(
             f"jit: a derivative built while tracing branches on data ({branches[0]}): every compiled call "

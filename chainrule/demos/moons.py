@@ -9,7 +9,7 @@ from typing import Any
 
 from chainrule.demos import data
 from chainrule.demos.continuation import ContinuationError, saved_step
-from chainrule.demos.objective import Objective
+from chainrule.demos.objective import Objective, Root, Trainable, one
 from chainrule.engine import Value
 from chainrule.grad_mode import no_grad
 from chainrule.losses import hinge
@@ -31,7 +31,7 @@ RUN = (
     "noise",
     "decay_steps",
 )  # the settings a checkpoint keeps, so a continued run is the same run
-Scorer = Callable[[Sequence[float]], Value]
+Scorer = Callable[[Sequence[float]], Root]
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def objective(model: MLP, alpha: float) -> Objective:
     """loss(points, labels) = mean hinge loss + alpha · Σ p² over the parameters: one Value."""
 
     def loss(points: Sequence[Sequence[float]], labels: Sequence[float]) -> Value:
-        scores = [model(point) for point in points]
+        scores = [one(model(point)) for point in points]
         penalty = sum((p * p for p in model.parameters()), Value(0.0))
         return hinge(scores, labels) + alpha * penalty
 
@@ -91,7 +91,7 @@ def accuracy(model: MLP, dataset: data.Dataset, score_fn: Scorer | None = None) 
 
     `score_fn` defaults to the model; a compiled one (chainrule.jit of it) gives the same scores faster.
     """
-    score = score_fn or model
+    score = score_fn or (lambda point: one(model(point)))
     with no_grad():
         right = sum((score(p).data > 0) == (label > 0) for p, label in zip(dataset.points, dataset.labels))
     return right / len(dataset)
@@ -112,7 +112,7 @@ def train(
     config: MoonsConfig,
     model: MLP,
     dataset: data.Dataset,
-    loss_fn: Objective | None = None,
+    loss_fn: Trainable | None = None,
     start: int = 0,
     score_fn: Scorer | None = None,
 ) -> Iterator[Progress]:

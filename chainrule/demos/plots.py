@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.demos.data import Dataset
+from chainrule.demos.objective import one
 from chainrule.grad_mode import no_grad
 from chainrule.nn import MLP
 from chainrule.runtime.extras import require
@@ -66,7 +67,7 @@ def decision_scores(
 
     xs, ys = axis(xs_data), axis(ys_data)
     with no_grad():
-        scores = [[model([x, y]).data for x in xs] for y in ys]
+        scores = [[one(model([x, y])).data for x in xs] for y in ys]
     return xs, ys, scores
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from chainrule.demos import moons, xor
 from chainrule.demos.data import Dataset
+from chainrule.demos.objective import one
 from chainrule.grad_mode import no_grad
 from chainrule.nn import MLP
 from chainrule.show import html_page
@@ -92,7 +93,7 @@ class XorRecorder(_Recorder):
         if self.wanted(step):
             with no_grad():
                 lines = xor.prediction_lines(self.model)
-                scores = [self.model(x).data for x in xor.CORNERS.points]
+                scores = [one(self.model(x)).data for x in xor.CORNERS.points]
             right = sum(line.endswith(" OK") for line in lines)
             self.positions.append(
                 {

@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from chainrule import compiler
 from chainrule.demos import data
 from chainrule.demos.continuation import ContinuationError, saved_step
-from chainrule.demos.objective import Objective
+from chainrule.demos.objective import Objective, Trainable, one
 from chainrule.losses import sum_squared_error
 from chainrule.nn import MLP
 from chainrule.optim import SGD
@@ -40,14 +41,14 @@ def build(config: XorConfig) -> MLP:
 
 def objective(model: MLP) -> Objective:
     """loss(points, targets) = Σ (model(x) - y)²: the reference run's loss."""
-    return lambda points, targets: sum_squared_error([model(x) for x in points], targets)
+    return lambda points, targets: sum_squared_error([one(model(x)) for x in points], targets)
 
 
 def train(
     config: XorConfig,
     model: MLP,
     dataset: data.Dataset,
-    loss_fn: Objective | None = None,
+    loss_fn: Trainable | None = None,
     start: int = 0,
 ) -> Iterator[tuple[int, float]]:
     """Yield (step, loss) for steps start..start + config.steps; the last loss is after the final update.
@@ -71,7 +72,7 @@ def train(
 def prediction_lines(model: MLP) -> list[str]:
     lines = []
     for x, label in zip(CORNERS.points, CORNERS.labels):
-        score = model(x).data
+        score = one(model(x)).data
         predicted, wanted = int(score > 0), int(label > 0)
         verdict = "OK" if predicted == wanted else "WRONG"
         lines.append(f"[{x[0]:.0f},{x[1]:.0f}] -> {score:+.4f} class {predicted} (want {wanted}) {verdict}")
@@ -96,7 +97,10 @@ def run(
     chainrule.jit with that backend: the same log, faster.
     """
     model = model if model is not None else build(config)
-    loss_fn = compiler.jit(objective(model), backend=backend) if backend != "engine" else None
+    loss_fn: Trainable | None = None
+    if backend != "engine":
+        # jit of a function that returns one Value returns a JitResult per call: a Root, as train needs
+        loss_fn = cast(Trainable, compiler.jit(objective(model), backend=backend))
     for step, loss in train(config, model, CORNERS, loss_fn, start):
         if losses is not None:
             losses.append(loss)

@@ -29,7 +29,9 @@ def engine_gradient(f: Callable[..., Value], inputs: Sequence[float]) -> list[fl
     """∂f/∂xᵢ by one backward pass of the engine (value_and_grad over every input)."""
     if not inputs:
         return []
-    return list(value_and_grad(f, argnums=tuple(range(len(inputs))))(*inputs)[1])
+    gradient = value_and_grad(f, argnums=tuple(range(len(inputs))))(*inputs)[1]
+    slopes = gradient if isinstance(gradient, tuple) else (gradient,)
+    return [slope.data if isinstance(slope, Value) else slope for slope in slopes]  # floats: numbers in
 
 
 def gradcheck(

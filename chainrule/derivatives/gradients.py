@@ -39,7 +39,7 @@ def _holds_value(x: Any) -> bool:
 
 
 def _check_argnums(argnums: ArgNums) -> tuple[int, ...]:
-    positions = (argnums,) if _is_index(argnums) else argnums
+    positions: object = (argnums,) if _is_index(argnums) else argnums
     if not isinstance(positions, Sequence) or isinstance(positions, str) or not positions:
         raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
     if not all(_is_index(n) for n in positions):

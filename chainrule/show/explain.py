@@ -114,7 +114,7 @@ def _display(tree: ast.expr, names: dict[str, str]) -> tuple[str, int]:
     """A local derivative (a partial with grad = 1) as math a person reads: (text, precedence)."""
     if isinstance(tree, ast.Name):
         return names.get(tree.id, tree.id), 9
-    if isinstance(tree, ast.Constant):
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, int | float):
         return number(tree.value), 9
     if isinstance(tree, ast.UnaryOp):
         text, level = _display(tree.operand, names)
@@ -124,10 +124,12 @@ def _display(tree: ast.expr, names: dict[str, str]) -> tuple[str, int]:
         if isinstance(tree.op, ast.Mult) and ast.dump(tree.left) == ast.dump(tree.right):
             text, inner = _display(tree.left, names)  # x·x reads as x²
             return (text if inner == 9 else f"({text})") + "²", 5
-        twice = isinstance(tree.left, ast.BinOp) and isinstance(tree.left.op, ast.Div)
-        if isinstance(tree.op, ast.Div) and twice and ast.dump(tree.left.right) == ast.dump(tree.right):
+        inner_div = (
+            tree.left if isinstance(tree.left, ast.BinOp) and isinstance(tree.left.op, ast.Div) else None
+        )
+        if isinstance(tree.op, ast.Div) and inner_div and ast.dump(inner_div.right) == ast.dump(tree.right):
             square = ast.BinOp(tree.right, ast.Mult(), tree.right)  # a/b/b reads as a/b²
-            return _display(ast.BinOp(tree.left.left, ast.Div(), square), names)
+            return _display(ast.BinOp(inner_div.left, ast.Div(), square), names)
         left, left_level = _display(tree.left, names)
         right, right_level = _display(tree.right, names)
         left = left if left_level >= level else f"({left})"

@@ -26,7 +26,7 @@ STATIC = "static"  # the folder beside this module that holds the pages' CSS and
 
 def static_text(name: str) -> str:
     """A file of chainrule/show/static/ (shipped as package data), as text."""
-    return resources.files("chainrule.show").joinpath(STATIC, name).read_text(encoding="utf-8")
+    return resources.files("chainrule.show").joinpath(STATIC).joinpath(name).read_text(encoding="utf-8")
 
 
 def _finite(data: object) -> object:

@@ -1,0 +1,92 @@
+"""Forward mode: the derivative of f along one direction, carried forward through the graph with the inputs.
+
+`jvp(f, primals, tangents)` traces f once with the engine and then walks the graph in topological order,
+giving every node a tangent: d(node)/dt when the inputs move as primals + t·tangents. A node's tangent is
+the sum over its parents of ∂node/∂parent × the parent's tangent, and the table of local derivatives
+already states each ∂node/∂parent × (a number called grad): a partial is linear in grad, so the row's
+partial with grad = the parent's tangent is that parent's term. The reverse walk multiplies the same
+local derivatives from the other end (root to leaves), which is why one reverse pass gives all n partials
+and forward mode needs n passes, one per input direction, but only one for a function of one input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from chainrule import floatmath
+from chainrule.engine import Value, topological_order
+from chainrule.grad_mode import enable_grad
+from chainrule.rules import FLOATS, function, rule_of
+
+
+def _partials(node: Value) -> tuple[Callable[..., float], ...]:
+    """The row's partials of node's op, compiled over floats (rule_of refuses an op with no row)."""
+    rule = rule_of(node)
+    return tuple(function(partial, FLOATS) for partial in rule.partials)
+
+
+def terms(node: Value, tangents: Mapping[Value, float]) -> list[float]:
+    """Per parent of node: ∂node/∂parent × its tangent (the row's partial with grad = that tangent)."""
+    a, b = node._prev[0].data, node._prev[-1].data
+    return [
+        partial(a, b, node._exponent, node.data, tangents[parent])
+        for partial, parent in zip(_partials(node), node._prev)
+    ]
+
+
+def tangent_walk(root: Value, seeds: Mapping[Value, float]) -> dict[Value, float]:
+    """Every node's tangent in topological order: a leaf's from seeds (else 0), a node's Σ of its terms."""
+    tangents: dict[Value, float] = {}
+    compiled: dict[tuple[str, int], tuple[Callable[..., float], ...]] = {}  # per op: its partials
+    for node in topological_order(root):
+        parents = node._prev
+        if not parents:
+            tangents[node] = seeds.get(node, 0.0)
+            continue
+        key = (node._op, len(parents))
+        partials = compiled.get(key) or compiled.setdefault(key, _partials(node))
+        a, b, n, out = parents[0].data, parents[-1].data, node._exponent, node.data
+        total = 0.0
+        for partial, parent in zip(partials, parents):
+            total += partial(a, b, n, out, tangents[parent])  # the same sum as terms(node, tangents)
+        tangents[node] = total
+    return tangents
+
+
+def _numbers(name: str, items: object) -> list[float]:
+    if not isinstance(items, tuple | list):
+        raise TypeError(
+            f"jvp: {name} must be a tuple or list of numbers, one per argument of f, "
+            f"got {type(items).__name__}: {items!r} (for one argument write ({items!r},))"
+        )
+    for i, item in enumerate(items):
+        if isinstance(item, Value):
+            raise TypeError(f"jvp: {name}[{i}] is a Value: jvp takes plain numbers")
+    return [floatmath.real(item, f"jvp: {name}[{i}]") for i, item in enumerate(items)]
+
+
+def jvp(
+    f: Callable[..., Value | float], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[float, float]:
+    """(f(x), ∇f(x)·v) at x = primals along v = tangents, by one forward walk: JAX's jvp for scalar f.
+
+    `f` is written with Value operations and takes one number per primal; a tangent is the speed at which
+    that argument moves. jvp(f, (2.0, 5.0), (1.0, 0.0)) is (f(2, 5), ∂f/∂x1 at (2, 5))."""
+    points, directions = _numbers("primals", primals), _numbers("tangents", tangents)
+    if len(points) != len(directions):
+        raise ValueError(
+            f"jvp: {len(points)} primals but {len(directions)} tangents: give one tangent per primal"
+        )
+    leaves = [Value(x) for x in points]
+    with enable_grad():  # the graph is what the walk reads, even inside no_grad()
+        out = f(*leaves)
+    if not isinstance(out, Value):
+        try:
+            return floatmath.real(out), 0.0  # a constant: it does not move
+        except TypeError:
+            name = getattr(f, "__name__", "f")
+            raise TypeError(
+                f"jvp: {name} must return one Value (a scalar), got {type(out).__name__}"
+            ) from None
+    return out.data, tangent_walk(out, dict(zip(leaves, directions)))[out]

@@ -138,7 +138,7 @@ class NativeProgram:
             column["BACK_CODE"][s] = CODES[rule.name] if needs[s] else native_kernel.SKIP
             column["FIRST"][s], column["SECOND"][s] = a, b
             column["TO_FIRST"][s] = a if needs[a] else s  # its own entry: nobody reads it again
-            column["TO_SECOND"][s] = b if needs[b] else s
+            column["TO_SECOND"][s] = b if needs[b] and rule.arity == 2 else s
             n = tape.exponents[i]
             exponent[s] = n if n is not None else 0.0
         self._program = np.array([column[row] for row in native_kernel.PROGRAM_ROWS], np.uint32)

@@ -48,6 +48,8 @@ class JitResult(float):
     `.backward()` as the engine's root has. A float, so jit(grad(f))(x) reads as the number it is."""
 
     __slots__ = ("_program", "_saved")
+    _program: Any  # the backend's program, None when called under no_grad()
+    _saved: tuple  # what the forward pass hands to backward
 
     def __new__(cls, data: float, saved: tuple, program: Any) -> JitResult:
         result = super().__new__(cls, data)

@@ -129,17 +129,7 @@ def test_jvp_matches_torch_func_jvp_on_a_graph_of_every_op(torch, point):
         primals = tuple(torch.tensor(x, dtype=torch.float64) for x in point)
         tangents = tuple(torch.tensor(d, dtype=torch.float64) for d in v)
 
-        def torch_version(x, y, z):
-            shared = x * y - z / (y + 3)
-            return (
-                shared.tanh() * shared.exp().sigmoid()
-                + (x**2).log()
-                + (y**x).sin()
-                - (-z).cos() * z.relu()
-                + (shared * shared + 1) ** y
-            )
-
-        expected_value, expected_tangent = torch.func.jvp(torch_version, primals, tangents)
+        expected_value, expected_tangent = torch.func.jvp(_everything, primals, tangents)
         value, tangent = jvp(_everything, point, v)
         assert value == pytest.approx(expected_value.item(), rel=1e-13)
         assert tangent == pytest.approx(expected_tangent.item(), rel=1e-12, abs=1e-14)

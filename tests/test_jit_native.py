@@ -112,12 +112,19 @@ def test_every_op_of_the_table_at_many_points(rule, n):
 @needs_numba
 @given(programs())
 def test_random_graphs_match_the_engine(program):
-    """The fuzzer's graphs (every op, shared nodes, numbers lifted to constants), called twice."""
+    """The fuzzer's graphs (every op, shared nodes, numbers lifted to constants), called twice: the
+    second time off the traced point, where an op may leave its domain. The engine builds every node
+    and a compiled graph only those behind the root, so an error there is held to the python backend's."""
     leaves = [Value(x) for x in program.inputs]
     step = jit(lambda: program(*leaves), backend="native")
+    python_leaves = [Value(x) for x in program.inputs]
+    python_step = jit(lambda: program(*python_leaves), backend="python")
     for shift in (0.0, 0.25):
         data = [x + shift for x in program.inputs]
-        assert_same_run("a graph", native_run(step, leaves, data), engine_run(program, data))
+        expected = engine_run(program, data)
+        if isinstance(expected, Exception):
+            expected = native_run(python_step, python_leaves, data)
+        assert_same_run("a graph", native_run(step, leaves, data), expected)
 
 
 @needs_numba

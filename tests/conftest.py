@@ -1,10 +1,19 @@
-"""Shared fixtures. `torch` skips when PyTorch is missing, unless CHAINRULE_REQUIRE_TORCH=1 (as in CI)."""
+"""Shared fixtures. Each one for something installed beside chainrule (torch, Graphviz's dot, numba, a
+browser) skips without it, unless its CHAINRULE_REQUIRE_* switch is 1 (as in CI): then it fails."""
 
 from __future__ import annotations
 
 import os
+from typing import NoReturn
 
 import pytest
+
+
+def _missing(switch: str, what: str, install: str) -> NoReturn:
+    """Fail under CHAINRULE_REQUIRE_<switch>=1 (CI must test it), else skip; both name the install."""
+    if os.environ.get(f"CHAINRULE_REQUIRE_{switch}") == "1":
+        pytest.fail(f"CHAINRULE_REQUIRE_{switch}=1 but {what} is missing: {install}")
+    pytest.skip(f"{what} is not installed ({install} to run this test)")
 
 
 @pytest.fixture(scope="session")
@@ -13,9 +22,7 @@ def torch():
     try:
         import torch as torch_module
     except ImportError:
-        if os.environ.get("CHAINRULE_REQUIRE_TORCH") == "1":
-            pytest.fail("CHAINRULE_REQUIRE_TORCH=1 but torch is not installed: pip install torch")
-        pytest.skip("torch is not installed (pip install torch to compare gradients with PyTorch)")
+        _missing("TORCH", "torch", "pip install torch==2.13.0")
     torch_module.set_default_dtype(torch_module.float64)
     return torch_module
 
@@ -38,9 +45,7 @@ def dot():
 
     path = shutil.which("dot")
     if path is None:
-        if os.environ.get("CHAINRULE_REQUIRE_DOT") == "1":
-            pytest.fail("CHAINRULE_REQUIRE_DOT=1 but Graphviz's dot is not on PATH: apt-get install graphviz")
-        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz to render drawings)")
+        _missing("DOT", "Graphviz's dot", "apt-get install graphviz")
     return path
 
 
@@ -50,9 +55,7 @@ def numba():
     try:
         import numba as numba_module
     except ImportError:
-        if os.environ.get("CHAINRULE_REQUIRE_NUMBA") == "1":
-            pytest.fail('CHAINRULE_REQUIRE_NUMBA=1 but numba is missing: pip install "chainrule[native]"')
-        pytest.skip('numba is not installed (pip install "chainrule[native]" to test the native backend)')
+        _missing("NUMBA", "numba", 'pip install "chainrule[native]"')
     return numba_module
 
 
@@ -68,11 +71,7 @@ def browser():
     except ImportError:
         executable = None
     if executable is None:
-        if os.environ.get("CHAINRULE_REQUIRE_BROWSER") == "1":
-            pytest.fail(
-                "CHAINRULE_REQUIRE_BROWSER=1 but no browser: apt-get install chromium; pip install playwright"
-            )
-        pytest.skip("no headless browser (apt-get install chromium; pip install playwright)")
+        _missing("BROWSER", "a headless browser", "apt-get install chromium; pip install playwright")
     with sync_playwright() as playwright:
         launched = helper.launch(playwright, executable)
         yield launched

@@ -422,11 +422,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--skip-scalar", action="store_true", help="leave out the scalar-program table (scalar_programs.py)"
     )
     args = parser.parse_args(argv)
-    args.contenders = [name.strip() for name in args.contenders.split(",") if name.strip()]
-    unknown = [name for name in args.contenders if name not in CONTENDERS + SCALAR_ONLY]
-    if unknown:
-        choices = ", ".join(CONTENDERS + SCALAR_ONLY)
-        parser.error(f"unknown contender(s) {', '.join(unknown)}; choose from {choices}")
+    known = CONTENDERS + SCALAR_ONLY
+    args.contenders = scalar_programs.choices(args.contenders, known, "--contenders", parser)
     for option in ("xor_steps", "moons_steps", "moons_points", "slow_steps", "repeat"):
         minimum, value = (2 if option == "moons_points" else 1), getattr(args, option)
         if value < minimum:

@@ -584,7 +584,8 @@ def versions() -> str:
     return ", ".join(found)
 
 
-def _choices(text: str, allowed: Sequence[str], option: str, parser: argparse.ArgumentParser) -> list[str]:
+def choices(text: str, allowed: Sequence[str], option: str, parser: argparse.ArgumentParser) -> list[str]:
+    """The comma-separated names of an option, each one of allowed (parser.error names the others)."""
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in allowed]
     if unknown:
@@ -610,8 +611,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--jax-unrolled-child", metavar="WORKLOAD", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.workloads = _choices(args.workloads, WORKLOADS, "--workloads", parser)
-    args.contenders = _choices(args.contenders, CONTENDERS, "--contenders", parser)
+    args.workloads = choices(args.workloads, WORKLOADS, "--workloads", parser)
+    args.contenders = choices(args.contenders, CONTENDERS, "--contenders", parser)
     if args.steps < 1 or args.repeat < 1:
         parser.error(f"--steps and --repeat must be at least 1, got {args.steps} and {args.repeat}")
     if not args.budget >= 0 or not args.jax_timeout > 0:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from chainrule import floatmath
+from chainrule.derivatives.gradients import as_root
 from chainrule.engine import Value, topological_order
 from chainrule.grad_mode import enable_grad
 from chainrule.rules import FLOATS, function, rule_of
@@ -35,22 +36,19 @@ def terms(node: Value, tangents: Mapping[Value, float]) -> list[float]:
     ]
 
 
+def summed(shares: list[float]) -> float:
+    """0 + the shares, left to right (not sum(): since Python 3.12 it compensates, so other last bits)."""
+    total = 0.0
+    for share in shares:
+        total += share
+    return total
+
+
 def tangent_walk(root: Value, seeds: Mapping[Value, float]) -> dict[Value, float]:
     """Every node's tangent in topological order: a leaf's from seeds (else 0), a node's Σ of its terms."""
     tangents: dict[Value, float] = {}
-    compiled: dict[tuple[str, int], tuple[Callable[..., float], ...]] = {}  # per op: its partials
     for node in topological_order(root):
-        parents = node._prev
-        if not parents:
-            tangents[node] = seeds.get(node, 0.0)
-            continue
-        key = (node._op, len(parents))
-        partials = compiled.get(key) or compiled.setdefault(key, _partials(node))
-        a, b, n, out = parents[0].data, parents[-1].data, node._exponent, node.data
-        total = 0.0
-        for partial, parent in zip(partials, parents):
-            total += partial(a, b, n, out, tangents[parent])  # the same sum as terms(node, tangents)
-        tangents[node] = total
+        tangents[node] = summed(terms(node, tangents)) if node._prev else seeds.get(node, 0.0)
     return tangents
 
 
@@ -80,13 +78,5 @@ def jvp(
         )
     leaves = [Value(x) for x in points]
     with enable_grad():  # the graph is what the walk reads, even inside no_grad()
-        out = f(*leaves)
-    if not isinstance(out, Value):
-        try:
-            return floatmath.real(out), 0.0  # a constant: it does not move
-        except TypeError:
-            name = getattr(f, "__name__", "f")
-            raise TypeError(
-                f"jvp: {name} must return one Value (a scalar), got {type(out).__name__}"
-            ) from None
+        out = as_root(f(*leaves), f, "jvp: ")  # a number returned is a constant: its tangent is 0
     return out.data, tangent_walk(out, dict(zip(leaves, directions)))[out]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from chainrule import floatmath
 from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
@@ -49,6 +50,30 @@ def _check_argnums(argnums: ArgNums) -> tuple[int, ...]:
     return tuple(positions)
 
 
+def as_root(out: object, f: Callable[..., Any], who: str = "") -> Value:
+    """What f returned, as a graph's root: a number is a constant (every derivative 0); else TypeError."""
+    if isinstance(out, Value):
+        return out
+    try:
+        return Value(floatmath.real(out))
+    except TypeError:
+        name = getattr(f, "__name__", "f")
+        raise TypeError(f"{who}{name} must return one Value (a scalar), got {type(out).__name__}") from None
+
+
+def argument_indices(argnums: ArgNums, args: Sequence[Any]) -> list[int]:
+    """The positions argnums names in a call with these args (negative ones counted from the end)."""
+    positions = _check_argnums(argnums)
+    if any(not -len(args) <= n < len(args) for n in positions):
+        raise ValueError(
+            f"argnums {argnums!r} is out of range for a call with {len(args)} positional arguments"
+        )
+    indices = [n % len(args) for n in positions]
+    if len(set(indices)) != len(indices):
+        raise ValueError(f"argnums {argnums!r} names one of the {len(args)} arguments twice")
+    return indices
+
+
 def value_and_grad(
     f: Callable[..., Value | float], argnums: ArgNums = 0
 ) -> Callable[..., tuple[float | Value, Gradient]]:
@@ -62,17 +87,11 @@ def value_and_grad(
     result is made of Values instead: f's output, and gradients that are graphs (the table of local
     derivatives run with Values), so they can be differentiated again.
     """
-    positions = _check_argnums(argnums)
+    _check_argnums(argnums)  # refused when grad is made, not at its first call
 
     @functools.wraps(f)
     def evaluate(*args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
-        if any(not -len(args) <= n < len(args) for n in positions):
-            raise ValueError(
-                f"argnums {argnums!r} is out of range for a call with {len(args)} positional arguments"
-            )
-        indices = [n % len(args) for n in positions]
-        if len(set(indices)) != len(indices):
-            raise ValueError(f"argnums {argnums!r} names one of the {len(args)} arguments twice")
+        indices = argument_indices(argnums, args)
         as_graph = _running > 0 or _holds_value(args) or _holds_value(tuple(kwargs.values()))
         arguments = list(args)
         with graphs(), enable_grad():
@@ -80,11 +99,7 @@ def value_and_grad(
                 x = arguments[i]
                 arguments[i] = x * 1.0 if isinstance(x, Value) else Value(x)
             out = f(*arguments, **kwargs)
-        if not isinstance(out, Value):
-            if isinstance(out, bool) or not isinstance(out, int | float):
-                name = getattr(f, "__name__", "f")
-                raise TypeError(f"{name} must return one Value (a scalar), got {type(out).__name__}")
-            out = Value(out)  # a constant: every gradient is 0
+        out = as_root(out, f)
         if as_graph:  # differentiated or traced from outside: the gradients are graphs too
             built = gradient_graphs(out, [arguments[i] for i in indices])
             return out, built[0] if _is_index(argnums) else tuple(built)

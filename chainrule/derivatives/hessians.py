@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chainrule.derivatives.gradients import ArgNums, _check_argnums, grad
+from chainrule.derivatives.gradients import ArgNums, argument_indices, grad
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
 
@@ -21,9 +21,7 @@ def _gradient_graph(
     """(the leaves standing for the arguments at argnums, ∂f/∂leaf for each as a graph)."""
     positions = tuple(range(len(args))) if argnums is None else argnums
     single = isinstance(positions, int)
-    if not all(-len(args) <= n < len(args) for n in _check_argnums(positions)):
-        raise ValueError(f"argnums {positions!r} is out of range for a call with {len(args)} arguments")
-    indices = [n % len(args) for n in _check_argnums(positions)]
+    indices = argument_indices(positions, args)
     arguments = list(args)
     leaves = [Value(args[i]) for i in indices]
     for i, leaf in zip(indices, leaves):

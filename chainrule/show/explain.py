@@ -12,6 +12,7 @@ import ast
 import math
 import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -69,7 +70,7 @@ class Walk:
     def forward_lines(self) -> list[str]:
         """The forward table, header first, as explain prints it."""
         rows = [list(FORWARD_HEADER)] + [[n.name, n.computed_as, number(n.value)] for n in self.nodes]
-        return _table(rows)
+        return table(rows)
 
     def walk_lines(self) -> list[str]:
         """The backward table, header first, as explain prints it."""
@@ -78,7 +79,7 @@ class Walk:
             for i, share in enumerate(firing.shares):
                 fires = [firing.node, number(firing.grad_in)] if i == 0 else ["", ""]
                 rows.append([*fires, share.parent, _local(share), number(share.adds), _running(share)])
-        return _table(rows)
+        return table(rows)
 
     def firing_lines(self, k: int) -> list[str]:
         """The rows of firing k, exactly as they stand in explain's backward table."""
@@ -96,11 +97,16 @@ def _running(share: Share) -> str:
     return f"{number(share.before)} {sign} {number(abs(share.adds))} = {number(share.after)}"
 
 
-def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
-    """Left-aligned columns, two spaces apart."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+def _width(text: str) -> int:
+    return sum(1 for char in text if not unicodedata.combining(char))  # the dot of ẋ takes no column
+
+
+def table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns, two spaces apart, measured as a terminal shows them."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
-        indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
+        indent + "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths)).rstrip()
+        for row in rows
     ]
 
 
@@ -189,6 +195,13 @@ def formula(rule: Rule, position: int, names: dict[str, str]) -> str:
     return _display(tree, names)[0]
 
 
+def symbols(node: Value, names: dict[Value, str]) -> dict[str, str]:
+    """What a row's a, b, n and out stand for at this node, in the names a person reads."""
+    parents = [names[parent] for parent in node._prev]
+    n = "" if node._exponent is None else number(node._exponent)
+    return {"a": parents[0], "b": parents[-1], "n": n, "out": names[node]}
+
+
 def computed_as(rule: Rule, names: dict[str, str]) -> str:
     """How a node was computed, in its parents' names: `a * b`, `tanh(n2)`, `x ** 2`."""
     return re.sub(r"\b[abn]\b", lambda match: names[match.group()], rule.written)
@@ -211,15 +224,10 @@ def walk(root: Value, inputs: Sequence[Value] | None = None) -> Walk:
     rules = {node: rule_of(node) for node in order if node._prev}  # refused before anything is printed
     input_set = set(inputs)
 
-    def symbols(node: Value) -> dict[str, str]:
-        parents = [names[parent] for parent in node._prev]
-        n = "" if node._exponent is None else number(node._exponent)
-        return {"a": parents[0], "b": parents[-1], "n": n, "out": names[node]}
-
     rows = []
     for node in order:
         if node._prev:
-            shown = computed_as(rules[node], symbols(node))
+            shown = computed_as(rules[node], symbols(node, names))
         else:
             shown = "input" if node in input_set else "constant"
         parents = tuple(names[parent] for parent in node._prev)
@@ -240,7 +248,7 @@ def walk(root: Value, inputs: Sequence[Value] | None = None) -> Walk:
             adds = partial(a, b, node._exponent, node.data, grad)
             before = grads[parent]
             grads[parent] = before + adds
-            shown = formula(rule, i, symbols(node))
+            shown = formula(rule, i, symbols(node, names))
             shares.append(Share(names[parent], shown, local, adds, before, grads[parent]))
         firings.append(Firing(names[node], grad, tuple(shares)))
     gradients = {names[node]: grads[node] for node in inputs}
@@ -273,5 +281,5 @@ def explain(
     print(file=out)
     print(f"Gradients of {name}:", file=out)
     rows = [[f"∂{name}/∂{input_name}", "=", number(grad)] for input_name, grad in replay.gradients.items()]
-    print("\n".join(_table(rows)) if rows else "  (no inputs: nothing to report)", file=out)
+    print("\n".join(table(rows)) if rows else "  (no inputs: nothing to report)", file=out)
     return dict(replay.gradients)

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from chainrule.derivatives.forward import terms
+from chainrule.derivatives.forward import summed, terms
 from chainrule.engine import Value, topological_order
 from chainrule.rules import rule_of
-from chainrule.show.explain import formula, walk
+from chainrule.show.explain import formula, symbols, table, walk
 from chainrule.show.names import number, short_names
 
 HEADER = ("node", "computed as", "value", "tangent", "= Σ ∂node/∂parent · parent's tangent")
@@ -64,10 +64,10 @@ class ForwardTrace:
 
     def lines(self) -> list[str]:
         """The forward trace as a table, header first, as explain --forward prints it."""
-        table = [list(HEADER)]
+        cells = [list(HEADER)]
         for row in self.rows:
-            table.append([row.name, row.computed_as, number(row.value), number(row.tangent), _chain(row)])
-        return _table(table)
+            cells.append([row.name, row.computed_as, number(row.value), number(row.tangent), _chain(row)])
+        return table(cells)
 
 
 def dotted(name: str) -> str:
@@ -99,19 +99,6 @@ def _sum(parts: list[str]) -> str:
     return text.replace("+ -", "- ")
 
 
-def _width(text: str) -> int:
-    return sum(1 for char in text if not unicodedata.combining(char))
-
-
-def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
-    """Left-aligned columns, two spaces apart, measured as a terminal shows them (a dot takes no column)."""
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        indent + "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths)).rstrip()
-        for row in rows
-    ]
-
-
 def forward_walk(root: Value, wrt: Value, inputs: Sequence[Value] | None = None) -> ForwardTrace:
     """The forward trace of the graph behind root with tangents d(node)/d(wrt): wrt's is 1, other leaves' 0.
 
@@ -132,25 +119,16 @@ def forward_walk(root: Value, wrt: Value, inputs: Sequence[Value] | None = None)
             row = TangentRow(shown.name, shown.computed_as, node.data, tangents[node], (), node not in inputs)
             rows.append(row)
             continue
-        rule, symbols, adds = rule_of(node), _symbols(node, names), terms(node, tangents)
+        rule, shown_as, adds = rule_of(node), symbols(node, names), terms(node, tangents)
         locals_ = terms(node, dict.fromkeys(node._prev, 1.0))  # ∂node/∂parent: the partials with grad = 1
         parts = []
         for i, parent in enumerate(node._prev):
             label = names[parent] if parent._prev or parent in inputs else None
-            parts.append(Term(label, formula(rule, i, symbols), locals_[i], tangents[parent], adds[i]))
-        total = 0.0
-        for share in adds:
-            total += share
-        tangents[node] = total
+            parts.append(Term(label, formula(rule, i, shown_as), locals_[i], tangents[parent], adds[i]))
+        tangents[node] = total = summed(adds)
         rows.append(TangentRow(shown.name, shown.computed_as, node.data, total, tuple(parts), False))
     input_names = tuple(names[node] for node in inputs)
     return ForwardTrace(names[root], names[wrt], input_names, tuple(rows))
-
-
-def _symbols(node: Value, names: dict[Value, str]) -> dict[str, str]:
-    parents = [names[parent] for parent in node._prev]
-    n = "" if node._exponent is None else number(node._exponent)
-    return {"a": parents[0], "b": parents[-1], "n": n, "out": names[node]}
 
 
 def explain_forward(

@@ -210,11 +210,12 @@ def computed_as(rule: Rule, names: dict[str, str]) -> str:
 # --- the walk ------------------------------------------------------------------------------------------
 
 
-def walk(root: Value, inputs: Sequence[Value] | None = None) -> Walk:
+def walk(root: Value, inputs: Sequence[Value] | None = None, *, fresh: bool = False) -> Walk:
     """The forward pass and the backward walk of the graph behind root, replayed on floats.
 
     Gradients start where the engine starts them: interior nodes at zero, leaves at what they hold
-    (they accumulate), the root's own plus 1. root.backward() is not called."""
+    (they accumulate), the root's own plus 1; with fresh=True leaves start at zero too, as fresh leaves
+    would (the gradients at the end are then ∂root/∂leaf). root.backward() is not called."""
     check_root(root, "explain")
     order = topological_order(root)
     names = short_names(order, root)
@@ -233,7 +234,7 @@ def walk(root: Value, inputs: Sequence[Value] | None = None) -> Walk:
         parents = tuple(names[parent] for parent in node._prev)
         rows.append(NodeRow(names[node], shown, node.data, parents, node._op))
 
-    grads = {node: (node.grad if not node._prev else 0.0) for node in order}
+    grads = {node: (node.grad if not node._prev and not fresh else 0.0) for node in order}
     grads[root] += 1.0
     firings = []
     for node in reversed(order):

@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from chainrule.engine import Value, topological_order
+from chainrule.engine import Value
 from chainrule.runtime.extras import MissingProgramError, require
 from chainrule.show import html_page
 from chainrule.show.drawing import DOT_MISSING, escape_label, graph_parts
@@ -56,16 +56,7 @@ def walkthrough(
     (default: every leaf), as in explain.
     """
     check_root(root, "walkthrough")
-    order = topological_order(root)
-    leaves = [node for node in order if not node._prev]
-    kept = [leaf.grad for leaf in leaves]
-    try:  # the walk reads leaves' .grad as its starting point: start them at 0, then put them back
-        for leaf in leaves:
-            leaf.grad = 0.0
-        the_walk = walk(root, inputs)
-    finally:
-        for leaf, grad in zip(leaves, kept):
-            leaf.grad = grad
+    the_walk = walk(root, inputs, fresh=True)
     steps = _steps(the_walk, seed=1.0)
     svg, height = _svg(root, the_walk, steps, rankdir)
     title = title if title is not None else f"{the_walk.root}: the forward pass and the backward walk"

@@ -102,6 +102,8 @@ def function(expression: str, namespace: Mapping[str, Any]) -> Callable[..., Any
     the numbers inside the Values, so the branch is taken as the engine takes it."""
     key = (expression, id(namespace))
     if key not in _COMPILED:
+        if _canonical(expression) not in _TABLE_TEXT:  # the promise, kept by the code: no other text
+            raise ValueError(f"rules.function runs the table's own expressions only, not {expression!r}")
         tree = ast.parse(f"lambda a, b, n, out, grad: {expression}", mode="eval")
         if "data" in namespace:
             for compare in (node for node in ast.walk(tree) if isinstance(node, ast.Compare)):
@@ -120,6 +122,18 @@ def signed(partial: str) -> tuple[str, str]:
     if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
         return "-", ast.unparse(tree.operand)
     return "+", partial
+
+
+def _canonical(expression: str) -> str:
+    return ast.unparse(ast.parse(expression, mode="eval"))
+
+
+# Every expression the table states, and each partial's term without its sign: all that function() runs
+_TABLE_TEXT = {
+    _canonical(text)
+    for rule in RULES
+    for text in (rule.written, rule.forward, *rule.partials, *(signed(p)[1] for p in rule.partials))
+}
 
 
 def rule_of(node: Any) -> Rule:

@@ -62,7 +62,14 @@ def test_templates_keep_the_order_of_operations():
     """The jit writes the rows as source: `-(g * (a / b / b))` must not lose its parentheses."""
     for rule in RULES:
         for expression in (rule.forward, *rule.partials):
-            text = template(expression).format(a="a", b="b", n="2.0", out="out", grad="grad")
+            text = template(expression).format(a="a", b="b", n="n", out="out", grad="grad")
             assert function(text, FLOATS)(0.7, 1.3, 2.0, 0.4, -0.9) == function(expression, FLOATS)(
                 0.7, 1.3, 2.0, 0.4, -0.9
             )
+
+
+def test_function_runs_only_the_tables_own_text():
+    """eval sees the table's expressions and nothing else, whoever calls rules.function."""
+    with pytest.raises(ValueError, match="the table's own expressions only"):
+        function("__import__('os').getcwd()", FLOATS)
+    assert function("a+b", FLOATS)(1.0, 2.0, None, None, None) == 3.0  # the row "a + b", spelled otherwise

@@ -1,5 +1,6 @@
 """chainrule: backpropagation as the chain rule over a graph of closures, one float per node."""
 
+from chainrule import math
 from chainrule.compiler import jit
 from chainrule.derivatives.forward import jvp
 from chainrule.derivatives.gradcheck import GradcheckError, gradcheck
@@ -8,6 +9,7 @@ from chainrule.derivatives.hessians import hessian, hvp
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad, no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
+from chainrule.math.primitive import primitive
 from chainrule.nn import MLP, Layer, Module, Neuron
 from chainrule.optim import SGD, Adam
 from chainrule.show.drawing import draw, to_dot
@@ -36,8 +38,10 @@ __all__ = [
     "jit",
     "jvp",
     "load",
+    "math",
     "mse",
     "no_grad",
+    "primitive",
     "save",
     "sum_squared_error",
     "to_dot",

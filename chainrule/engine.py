@@ -5,7 +5,8 @@ derivative; return the output node, made of the forward value, the parents, the 
 
 These closures are written for people. `chainrule/rules.py` states the same rules once more, as a
 table for the machines (compiled code, explain, derivatives of derivatives); a test holds the two
-equal, to the bit."""
+equal, to the bit. The rest of the math library (sqrt, atan2, erf, ...: chainrule.math) is stated
+once, in that table, and its nodes get their closures from it."""
 
 from __future__ import annotations
 
@@ -42,6 +43,13 @@ class Value:
         self.label, self._op, self._exponent = label, _op, _exponent  # _exponent: n of x**n, for readers
         # tuple, not set: a set orders by memory address, so the gradient sums would differ run to run
         self._prev, self._backward = (_prev, _backward) if grad_mode.enabled else ((), _no_backward)
+
+    def __float__(self) -> float:
+        """Refused: a plain float would drop the gradient (math.sin(v) asks for one)."""
+        raise TypeError(
+            "a Value is not converted to a float, which would drop its gradient: use chainrule.math's "
+            "functions (chainrule.math.sin(v)) for math's, or v.data for the plain number"
+        )
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

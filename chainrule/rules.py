@@ -1,41 +1,51 @@
-"""The table of local derivatives: every op of the engine stated once, as data the machines read.
+"""The table of local derivatives: every op stated once, as small functions that many interpreters run.
 
-`engine.py` states each op as a hand-written closure, for people. This table states the same rules for
-the machines: the jit's generated code, explain's numbers, forward mode, derivatives of derivatives.
-A row gives an op's forward value and, for each parent, its local derivative times the gradient that
-arrived (`grad`), as the engine's closure adds it. Each is a Python expression over the parents `a`, `b`,
-the op's output `out`, a number exponent `n` and the functions of a namespace, so one row can be
+`engine.py` states the ops the specification teaches as hand-written closures, for people. This table
+states every op for the machines. A row gives an op's forward value and, for each parent, what the
+engine's closure adds to that parent's .grad: the local derivative times the gradient that arrived
+(`grad`), in the same order of operations as the closure, so every reader gets the engine's bits.
 
-  - run with floats (`FLOATS`: the engine's own float functions, so the numbers are the engine's bits),
-  - run with Values (a namespace of Value ops: the derivative is then itself a graph),
-  - rendered as source text (`template`: the jit writes the same expression with its own variables).
+Each is a plain Python function whose first argument `o` is an interpreter: arithmetic is written
+with operators (`b * grad`), every other function is called through `o` (`o.tanh(a)`), and a branch
+is `o.where(o.gt(a, 0), grad, 0.0)`, never a Python `if`. The same row then runs
 
-Adding an op means its closure in engine.py and its row here; a test holds the two equal, to the bit.
-The expressions are this file's own text, compiled once at import: nothing a user types reaches them.
+  - on floats (`FLOATS`, below: floatmath's functions, the engine's own arithmetic),
+  - on Values (`chainrule.math.values.VALUES`: the derivative is itself a graph),
+  - on symbols (`chainrule.compiler.symbols`: the python backend's code and the native kernel's),
+  - on formulas (`chainrule.show.formulas`: the math explain prints),
+
+and a new op's row reaches all of them with no edit. Nothing here is text that anyone parses.
 """
 
 from __future__ import annotations
 
-import ast
-import math
+import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from chainrule import floatmath
 
-VARIABLES = ("a", "b", "n", "out", "grad")
+Function = Callable[..., Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Rule:
-    """One op: how a person writes it, its forward value, and ∂out/∂parent × grad for each parent."""
+    """One op: how a person writes it, its forward value, and ∂out/∂parent × grad for each parent.
+
+    forward(o, *parents[, n]) and partial(o, *parents[, n], out, grad), where n is a number the op
+    carries (the exponent of x ** n), not a parent."""
 
     name: str  # the engine's `_op`
-    written: str  # as a person writes it, over a, b, n: "a + b", "tanh(a)", "a ** n"
-    forward: str  # the value, as the engine computes it
-    partials: tuple[str, ...]  # per parent: what the closure adds to that parent's grad
+    written: str  # as a person writes it, over a, b, n: "a + b", "tanh(a)", "a ** n", "atan2(a, b)"
+    forward: Function
+    partials: tuple[Function, ...]
+    calls: str | None = ""  # the floatmath function the forward is ("": the op's name; None: operators)
+    exponent: bool = False  # carries a number n (x ** n)
+    native: bool = True  # the native interpreter computes it; False: it calls back into Python
+    python: tuple[Function, ...] | None = None  # a user's op (chainrule.primitive): (f, *its partials)
 
     @property
     def arity(self) -> int:
@@ -43,97 +53,139 @@ class Rule:
         return len(self.partials)
 
     @property
-    def has_exponent(self) -> bool:
-        return "n" in _names(self.forward)
+    def function(self) -> str | None:
+        """The name an interpreter's function has for this op (`o.divide(a, b)` is the op `/`)."""
+        return self.name if self.calls == "" else self.calls
 
     @property
     def symbol(self) -> str:
         """The op as a drawing labels it: the operator of `written`, or the function's name."""
-        tree = ast.parse(self.written, mode="eval").body
-        if isinstance(tree, ast.Call):
-            return tree.func.id  # type: ignore[attr-defined]
-        return re.sub(r"\b[abn]\b", "", self.written).strip()
+        if self.written.startswith(f"{self.name}("):
+            return self.name
+        return re.sub(r"\b[abn]\b", "", self.written).strip() or self.name
+
+    def value(self, o: Any, parents: Sequence[Any], n: Any = None) -> Any:
+        """The forward value of the op on these parents, run by interpreter o."""
+        return self.forward(o, *parents, *((n,) if self.exponent else ()))
+
+    def share(self, i: int, o: Any, parents: Sequence[Any], n: Any, out: Any, grad: Any) -> Any:
+        """What parent i's grad gets when the op fires with this grad, run by interpreter o."""
+        return self.partials[i](o, *parents, *((n,) if self.exponent else ()), out, grad)
 
 
-# grad is the gradient that arrived at the op's output; each partial is what the engine's closure
-# adds into that parent's .grad (a partial written -(...) is the closure's `-=`). Same expressions,
-# same order of operations as the closures: the same bits.
-RULES: tuple[Rule, ...] = (
-    #    op     written    forward          what each parent's grad gets: (a's, b's)
-    Rule("+", "a + b", "a + b", ("grad", "grad")),
-    Rule("-", "a - b", "a - b", ("grad", "-grad")),
-    Rule("*", "a * b", "a * b", ("b * grad", "a * grad")),
+def call(rule: Rule, k: int, *args: float) -> float:
+    """A user's op on floats (chainrule.primitive): k = 0 is its function, k = i + 1 its partial i."""
+    assert rule.python is not None, f"{rule.name!r} is not a user's op"
+    return floatmath.real(rule.python[k](*args), f"{rule.symbol!r} (a chainrule.primitive) returned")
+
+
+def where(condition: Any, if_true: Any, if_false: Any) -> Any:
+    """The value on the side the condition takes (both sides are computed: each must be safe)."""
+    return if_true if condition else if_false
+
+
+COMPARISONS = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le, "eq": operator.eq}
+
+# The float interpreter: floatmath's functions, where, and comparisons as Python has them
+FLOATS = SimpleNamespace(
+    **{name: getattr(floatmath, name) for name in floatmath.__all__}, where=where, call=call, **COMPARISONS
+)
+
+
+# grad is the gradient that arrived at the op's output; a partial written -(...) is the closure's `-=`
+# (IEEE's x - y is x + -y, to the bit). Same expressions, same order of operations as the closures.
+RULES: list[Rule] = [
+    Rule("+", "a + b", lambda o, a, b: a + b, (lambda o, a, b, out, g: g, lambda o, a, b, out, g: g), None),
+    Rule("-", "a - b", lambda o, a, b: a - b, (lambda o, a, b, out, g: g, lambda o, a, b, out, g: -g), None),
+    Rule(
+        "*",
+        "a * b",
+        lambda o, a, b: a * b,
+        (lambda o, a, b, out, g: b * g, lambda o, a, b, out, g: a * g),
+        None,
+    ),
     # d(a/b)/db = -a/b², computed as a/b/b: b*b underflows to 0 for |b| < 1.5e-154 (PyTorch's form)
-    Rule("/", "a / b", "divide(a, b)", ("grad / b", "-(grad * (a / b / b))")),
-    Rule("**", "a ** n", "power(a, n)", ("power_slope(a, n) * grad",)),
-    Rule("pow", "a ** b", "value_power(a, b)", ("power_slope(a, b) * grad", "exponent_slope(a, out) * grad")),
-    Rule("neg", "-a", "-a", ("-grad",)),
-    Rule("tanh", "tanh(a)", "tanh(a)", ("(1 - out * out) * grad",)),
-    Rule("exp", "exp(a)", "exp(a)", ("out * grad",)),
-    Rule("log", "log(a)", "log(a)", ("grad / a",)),
-    Rule("sin", "sin(a)", "sin(a)", ("cos(a) * grad",)),
-    Rule("cos", "cos(a)", "cos(a)", ("-(sin(a) * grad)",)),
-    Rule("relu", "relu(a)", "0.0 if a <= 0 else a", ("grad if a > 0 else 0.0",)),
-    Rule("sigmoid", "sigmoid(a)", "sigmoid(a)", ("out * (1 - out) * grad",)),
-)
+    Rule(
+        "/",
+        "a / b",
+        lambda o, a, b: o.divide(a, b),
+        (lambda o, a, b, out, g: g / b, lambda o, a, b, out, g: -(g * (a / b / b))),
+        "divide",
+    ),
+    Rule(
+        "**",
+        "a ** n",
+        lambda o, a, n: o.power(a, n),
+        (lambda o, a, n, out, g: o.power_slope(a, n) * g,),
+        "power",
+        True,
+    ),
+    Rule(
+        "pow",
+        "a ** b",
+        lambda o, a, b: o.value_power(a, b),
+        (
+            lambda o, a, b, out, g: o.value_power_slope(a, b) * g,
+            lambda o, a, b, out, g: o.exponent_slope(a, out) * g,
+        ),
+        "value_power",
+    ),
+    Rule("neg", "-a", lambda o, a: -a, (lambda o, a, out, g: -g,), None),
+    Rule("tanh", "tanh(a)", lambda o, a: o.tanh(a), (lambda o, a, out, g: (1 - out * out) * g,)),
+    Rule("exp", "exp(a)", lambda o, a: o.exp(a), (lambda o, a, out, g: out * g,)),
+    Rule("log", "log(a)", lambda o, a: o.log(a), (lambda o, a, out, g: g / a,)),
+    Rule("sin", "sin(a)", lambda o, a: o.sin(a), (lambda o, a, out, g: o.cos(a) * g,)),
+    Rule("cos", "cos(a)", lambda o, a: o.cos(a), (lambda o, a, out, g: -(o.sin(a) * g),)),
+    Rule(
+        "relu",
+        "relu(a)",
+        lambda o, a: o.where(o.le(a, 0), 0.0, a),
+        (lambda o, a, out, g: o.where(o.gt(a, 0), g, 0.0),),
+        None,
+    ),
+    Rule("sigmoid", "sigmoid(a)", lambda o, a: o.sigmoid(a), (lambda o, a, out, g: out * (1 - out) * g,)),
+    # The slopes of powers are ops too, so that a gradient that uses them can be differentiated again
+    Rule(
+        "power_slope",
+        "power_slope(a, n)",
+        lambda o, a, n: o.power_slope(a, n),
+        (lambda o, a, n, out, g: o.where(o.eq(n, 0), 0.0, n * o.power_slope(a, n - 1)) * g,),
+        exponent=True,
+    ),
+    Rule(
+        "value_power_slope",
+        "value_power_slope(a, b)",
+        lambda o, a, b: o.value_power_slope(a, b),
+        (
+            lambda o, a, b, out, g: o.where(o.eq(b, 0), 0.0, b * o.value_power_slope(a, b - 1)) * g,
+            lambda o, a, b, out, g: (
+                (o.value_power(a, b - 1) + o.exponent_slope(a, b * o.value_power(a, b - 1))) * g
+            ),
+        ),
+    ),
+    Rule(
+        "exponent_slope",
+        "exponent_slope(a, b)",
+        lambda o, a, b: o.exponent_slope(a, b),
+        (
+            lambda o, a, b, out, g: o.where(o.eq(a, 0), 0.0, o.quotient(b, a)) * g,
+            lambda o, a, b, out, g: o.exponent_slope(a, 1.0) * g,
+        ),
+    ),
+]
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+BY_FUNCTION: dict[str, Rule] = {rule.function: rule for rule in RULES if rule.function}
 
 
-def _names(expression: str) -> set[str]:
-    return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
-
-
-# The functions the rows call: a namespace gives each its floats' or its Values' version
-FUNCTIONS = tuple(
-    sorted(set().union(*(_names(e) for r in RULES for e in (r.forward, *r.partials))) - set(VARIABLES))
-)
-# The float namespace: the engine's float functions (floatmath), then math's for the rest (tanh, …)
-FLOATS: dict[str, Any] = {name: getattr(floatmath, name, None) or getattr(math, name) for name in FUNCTIONS}
-
-
-_COMPILED: dict[tuple[str, int], tuple[Mapping[str, Any], Callable[..., Any]]] = {}
-
-
-def function(expression: str, namespace: Mapping[str, Any]) -> Callable[..., Any]:
-    """A row's expression (its forward or a partial) as a function (a, b, n, out, grad) over namespace.
-
-    The namespace maps the names of FUNCTIONS to floats' or Values' versions; compiled once per pair.
-    A comparison (relu's `a > 0`) is a branch, not an op: where the namespace has `data`, it compares
-    the numbers inside the Values, so the branch is taken as the engine takes it."""
-    key = (expression, id(namespace))
-    if key not in _COMPILED:
-        if _canonical(expression) not in _TABLE_TEXT:  # the promise, kept by the code: no other text
-            raise ValueError(f"rules.function runs the table's own expressions only, not {expression!r}")
-        tree = ast.parse(f"lambda a, b, n, out, grad: {expression}", mode="eval")
-        if "data" in namespace:
-            for compare in (node for node in ast.walk(tree) if isinstance(node, ast.Compare)):
-                operands = [compare.left, *compare.comparators]
-                wrapped: list[ast.expr] = [ast.Call(ast.Name("data", ast.Load()), [x], []) for x in operands]
-                compare.left, compare.comparators = wrapped[0], wrapped[1:]
-        code = compile(ast.fix_missing_locations(tree), f"<rule {expression}>", "eval")
-        # the namespace is kept beside its function, so its id cannot be reused while the entry lives
-        _COMPILED[key] = namespace, eval(code, dict(namespace))  # the table's own text, never a user's
-    return _COMPILED[key][1]
-
-
-def signed(partial: str) -> tuple[str, str]:
-    """A partial as (sign, term): `-(grad * x)` is ("-", "grad * x"), the closure's `-=`; else ("+", it)."""
-    tree = ast.parse(partial, mode="eval").body
-    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
-        return "-", ast.unparse(tree.operand)
-    return "+", partial
-
-
-def _canonical(expression: str) -> str:
-    return ast.unparse(ast.parse(expression, mode="eval"))
-
-
-# Every expression the table states, and each partial's term without its sign: all that function() runs
-_TABLE_TEXT = {
-    _canonical(text)
-    for rule in RULES
-    for text in (rule.written, rule.forward, *rule.partials, *(signed(p)[1] for p in rule.partials))
-}
+def register(rule: Rule) -> Rule:
+    """Add a row to the table (chainrule.math's functions, a user's primitive): every reader sees it."""
+    if rule.name in BY_NAME:
+        raise ValueError(f"the table of local derivatives has an op {rule.name!r} already")
+    RULES.append(rule)
+    BY_NAME[rule.name] = rule
+    if rule.function and rule.python is None:
+        BY_FUNCTION[rule.function] = rule
+    return rule
 
 
 def rule_of(node: Any) -> Rule:
@@ -144,26 +196,3 @@ def rule_of(node: Any) -> Rule:
     if len(node._prev) != rule.arity:
         raise ValueError(f"a {node._op!r} node needs {rule.arity} parents, it has {len(node._prev)}")
     return rule
-
-
-def template(expression: str) -> str:
-    """expression as a str.format template over {a} {b} {n} {out} {grad}, parenthesised as written."""
-    tree = ast.parse(expression, mode="eval")
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in VARIABLES:
-            node.id = f"__{node.id}__"
-    text = ast.unparse(tree)
-    for name in VARIABLES:
-        text = text.replace(f"__{name}__", "{" + name + "}")
-    return text
-
-
-def _check_table() -> None:
-    """No `**` in an expression: the jit writes n as a literal, and -2.0 ** 2 would read as -(2.0 ** 2)."""
-    for rule in RULES:
-        for expression in (rule.forward, *rule.partials):
-            if any(isinstance(node, ast.Pow) for node in ast.walk(ast.parse(expression, mode="eval"))):
-                raise ValueError(f"rule {rule.name!r}: write power(x, y), not x ** y, in {expression!r}")
-
-
-_check_table()

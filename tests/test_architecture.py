@@ -22,16 +22,20 @@ LAYER_OF = {
     "nn": 2,
     "losses": 2,
     "optim": 2,
-    "derivatives": 2,
-    "compiler": 3,
-    "show": 3,
-    "storage": 3,
-    "demos": 4,
-    "cli": 5,
+    "math": 2,
+    "derivatives": 3,
+    "compiler": 4,
+    "show": 4,
+    "storage": 4,
+    "demos": 5,
+    "cli": 6,
 }
 # what a learner or a practitioner without extras runs: the standard library only
-CORE = ("floatmath", "grad_mode", "rules", "engine", "nn", "losses", "optim", "derivatives", "demos/data.py")
-BUDGETS = {"engine.py": 230}  # the learner's one-sitting read
+CORE = (
+    *("floatmath", "grad_mode", "rules", "engine", "nn", "losses", "optim", "math", "derivatives"),
+    "demos/data.py",
+)
+BUDGETS = {"engine.py": 250}  # the learner's one-sitting read: the ops the specification teaches
 MODULE_BUDGET = 300
 
 

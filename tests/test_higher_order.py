@@ -16,13 +16,13 @@ import warnings
 from pathlib import Path
 
 import pytest
-from op_cases import CASE_IDS, CASES, EXPONENTS, apply
+from op_cases import CASE_IDS, CASES, apply, exponents
 
 import chainrule
 from chainrule import Value, grad, hessian, hvp, value_and_grad
 from chainrule.compiler import JitTraceWarning
-from chainrule.derivatives.value_rules import VALUES
-from chainrule.rules import FLOATS, FUNCTIONS, RULES, function
+from chainrule.math.values import VALUES
+from chainrule.rules import BY_FUNCTION, FLOATS, RULES
 
 
 def bits(x: float) -> bytes:
@@ -36,41 +36,60 @@ def _data(x):
 # --- the Value namespace is the float namespace, to the bit -----------------------------------------------
 
 
-def test_every_function_of_the_table_has_a_value_version():
-    assert set(FUNCTIONS) <= set(VALUES)
+def test_every_function_the_rows_call_is_an_op_on_values():
+    """A row's functions (o.tanh, o.power_slope, ...) run on Values as ops of the table: every name a row
+    calls has a row of its own, so a derivative of any op can be taken again."""
+    from chainrule.compiler.symbols import Symbol, Symbols
+
+    called: set[str] = set()
+    for rule in RULES:
+        if rule.python is not None:
+            continue
+        symbols = Symbols()
+        parents = [Symbol("a"), Symbol("b")][: rule.arity]
+        n = Symbol("n") if rule.exponent else None
+        rule.value(symbols, parents, n)
+        for i in range(rule.arity):
+            rule.share(i, symbols, parents, n, Symbol("out"), Symbol("grad"))
+        called |= symbols.used
+    assert called <= set(BY_FUNCTION), called - set(BY_FUNCTION)
 
 
-def _outcome(expression, namespace, *args):
-    """("ok", the value) or (the exception's type, None): both namespaces must fail alike, too."""
+def _outcome(run, *args):
+    """("ok", the value) or (the exception's type, None): both interpreters must fail alike, too."""
     try:
-        return "ok", function(expression, namespace)(*args)
+        return "ok", run(*args)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         return type(error), None
 
 
-@pytest.mark.parametrize("rule", RULES, ids=[rule.name for rule in RULES])
+TABLE = [rule for rule in RULES if rule.python is None]
+
+
+@pytest.mark.parametrize("rule", TABLE, ids=[rule.name for rule in TABLE])
 def test_every_row_run_with_values_gives_the_floats_bits(rule):
     rng = random.Random(rule.name)
     grids = [-3.0, -1.0, -0.5, -1e-3, 0.0, 1e-3, 0.25, 0.5, 1.0, 2.0, 3.5]
     checked = 0
     for k in range(1500):
         a, b = (rng.choice(grids), rng.choice(grids)) if k < 300 else (rng.uniform(-4, 4), rng.uniform(-4, 4))
-        n = rng.choice(EXPONENTS) if rule.has_exponent else None
+        n = rng.choice(exponents(rule))
         grad = rng.choice([1.0, -0.37, 2.5e8, rng.uniform(-3, 3)])
-        kind, out = _outcome(rule.forward, FLOATS, a, b, n, None, None)
-        value_kind, value_out = _outcome(rule.forward, VALUES, Value(a), Value(b), n, None, None)
+        floats, values = (a, b)[: rule.arity], (Value(a), Value(b))[: rule.arity]
+        kind, out = _outcome(rule.value, FLOATS, floats, n)
+        value_kind, value_out = _outcome(rule.value, VALUES, values, n)
         assert value_kind == kind
         if kind != "ok":
             continue
         assert bits(_data(value_out)) == bits(out)
-        for partial in rule.partials:
-            expected = _outcome(partial, FLOATS, a, b, n, out, grad)
-            got = _outcome(partial, VALUES, Value(a), Value(b), n, Value(out), Value(grad))
+        for i in range(rule.arity):
+            expected = _outcome(rule.share, i, FLOATS, floats, n, out, grad)
+            got = _outcome(rule.share, i, VALUES, values, n, Value(out), Value(grad))
             assert got[0] == expected[0], (rule.name, a, b, n)
             if expected[0] == "ok":
-                assert bits(_data(got[1])) == bits(expected[1]), (rule.name, partial, a, b, n)
+                assert bits(_data(got[1])) == bits(expected[1]), (rule.name, i, a, b, n)
                 checked += 1
-    assert checked >= 500
+    assert checked >= 300
 
 
 # --- grad with numbers: floats, exactly what the engine's backward() gives ----------------------------------
@@ -157,7 +176,8 @@ def _composite(rule, n):
 def test_hessian_of_every_op_matches_pytorch(torch, rule, parents, n):
     for f in (lambda *xs: apply(rule, *xs, n=n), _composite(rule, n)):
         expected = _torch_hessian(torch, f, parents)
-        assert _flat(hessian(f)(*parents)) == pytest.approx(expected, rel=1e-10, abs=1e-10)
+        rel = 1e-8 if rule.name in ("gamma", "lgamma", "polygamma") else 1e-10  # torch's polygamma: ~1e-10
+        assert _flat(hessian(f)(*parents)) == pytest.approx(expected, rel=rel, abs=1e-10)
 
 
 def baydin(x1, x2):

@@ -1,7 +1,7 @@
 """Expressions typed by a person, turned into a graph of Values without eval or exec.
 
 The text is parsed with `ast`; every node is checked against a short list (numbers, the names given a
-value, + - * / **, unary minus, parentheses, calls of the table's functions: tanh, sin, ...) before
+value, + - * / **, unary minus, parentheses, calls of chainrule.math's functions: tanh, atan2, ...) before
 anything is computed, and the tree is then walked by hand, each operation done by the engine.
 """
 
@@ -14,13 +14,20 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from chainrule import math as library
 from chainrule.engine import Value
-from chainrule.rules import RULES
 
-# every op of the table written as a call, tanh(a): the engine's method of that name
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    rule.symbol: getattr(Value, rule.symbol) for rule in RULES if rule.written == f"{rule.symbol}(a)"
+# chainrule.math's functions, and the engine's relu and sigmoid, each with how many arguments it takes
+FUNCTIONS: dict[str, Callable[..., Value]] = {
+    **{name: getattr(library, name) for name in (*library.UNARY, *library.BINARY, *library.ROUNDING)},
+    **{name: getattr(library, name) for name in ("log", "pow", "hypot")},
+    "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
 }
+FUNCTIONS = dict(sorted(FUNCTIONS.items()))
+ARGUMENTS: dict[str, range] = {name: range(1, 2) for name in FUNCTIONS}
+ARGUMENTS |= {name: range(2, 3) for name in (*library.BINARY, "pow")}
+ARGUMENTS |= {"log": range(1, 3), "hypot": range(1, 100)}
 _OPERATORS: dict[type[ast.operator], Callable[[Value, Value], Value]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -209,8 +216,13 @@ class _Builder:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self._refuse(f"starred arguments not allowed: {_ALLOWED}", arg)
-        if len(node.args) != 1:
-            raise self._refuse(f"{node.func.id} takes exactly one argument, got {len(node.args)}", node)
+        allowed = ARGUMENTS[node.func.id]
+        if len(node.args) not in allowed:
+            if len(allowed) == 1:
+                takes = "exactly one argument" if allowed.start == 1 else "exactly two arguments"
+            else:
+                takes = "one or two arguments" if len(allowed) == 2 else "at least one argument"
+            raise self._refuse(f"{node.func.id} takes {takes}, got {len(node.args)}", node)
 
     def _check_names(self, used: set[str]) -> None:
         missing = sorted(used - self.bindings.keys())
@@ -239,7 +251,7 @@ class _Builder:
             return self._apply(node, operator.neg, operand) if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name), "_check lets only calls of FUNCTIONS through"
-            return self._apply(node, FUNCTIONS[node.func.id], self._value(node.args[0]))
+            return self._apply(node, FUNCTIONS[node.func.id], *(self._value(arg) for arg in node.args))
         assert isinstance(node, ast.BinOp), "_check lets only these kinds of node through"
         left = self._value(node.left)
         if isinstance(node.op, ast.Pow):

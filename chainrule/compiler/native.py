@@ -33,7 +33,7 @@ from typing import Any
 from chainrule.compiler.python_code import Restructure
 from chainrule.compiler.tape import Tape
 from chainrule.engine import Value
-from chainrule.rules import BY_NAME, FLOATS, RULES, function
+from chainrule.rules import FLOATS, Rule
 from chainrule.runtime.extras import require
 
 np = require("numpy", "native", 'jit(fn, backend="native")')
@@ -41,8 +41,10 @@ require("numba", "native", 'jit(fn, backend="native")')
 
 from chainrule.compiler import native_kernel  # noqa: E402 (after numba is known to be there)
 
-CODES = {rule.name: code for code, rule in enumerate(RULES)}
-assert all(BY_NAME[name] is RULES[code] for name, code in CODES.items())
+
+def _codes() -> dict[str, int]:
+    """Each op's code: its place among the rows the interpreter computes (others: PYTHON)."""
+    return {rule.name: code for code, rule in enumerate(native_kernel.native_rows())}
 
 
 def _pattern(shape: Any, names: itertools.count) -> str:
@@ -129,13 +131,19 @@ class NativeProgram:
             needs[s] = True
         column = {row: [0] * size for row in native_kernel.PROGRAM_ROWS}
         exponent = [0.0] * size
+        codes = _codes()
+        self._in_python: dict[int, tuple[Rule, list[int]]] = {}  # the nodes Python computes
+        self._needs = needs
         for i in ops:
             s, rule, parents = slot[i], tape.rules[i], [slot[p] for p in tape.parents[i]]
             assert rule is not None  # an op node
             a, b = parents[0], parents[-1]
-            needs[s] = needs[a] or needs[b]
-            column["CODE"][s] = CODES[rule.name]
-            column["BACK_CODE"][s] = CODES[rule.name] if needs[s] else native_kernel.SKIP
+            needs[s] = any(needs[p] for p in parents)
+            code = codes.get(rule.name, native_kernel.PYTHON)
+            if code == native_kernel.PYTHON:
+                self._in_python[s] = (rule, parents)
+            column["CODE"][s] = code
+            column["BACK_CODE"][s] = code if needs[s] else native_kernel.SKIP
             column["FIRST"][s], column["SECOND"][s] = a, b
             column["TO_FIRST"][s] = a if needs[a] else s  # its own entry: nobody reads it again
             column["TO_SECOND"][s] = b if needs[b] and rule.arity == 2 else s
@@ -157,17 +165,20 @@ class NativeProgram:
         if self._live_end:
             values[: self._live_end] = numbers + data
         forward, start = self.kernel.forward, self._start
-        while (failed := forward(self._program, self._state, start)) >= 0:
-            values[failed] = self._in_python(failed)  # raises the engine's error, as it should
-            start = failed + 1
+        while (node := forward(self._program, self._state, start)) >= 0:
+            rule, parents = self._in_python[node]  # Python computes it: a user's op, Γ, …
+            values[node] = rule.value(FLOATS, [values.item(p) for p in parents], self._exponents[node])
+            start = node + 1
         return values.item(self._root)
 
-    def _in_python(self, node: int) -> float:
-        """One node's value through floatmath: the engine's error where the op has no answer."""
-        column = dict(zip(native_kernel.PROGRAM_ROWS, self._program[:, node].tolist()))
-        code, first, second = column["CODE"], column["FIRST"], column["SECOND"]
-        rule, a, b = RULES[code], self._values.item(first), self._values.item(second)
-        return function(rule.forward, FLOATS)(a, b, self._exponents[node], None, None)
+    def _fire_in_python(self, node: int) -> None:
+        """A node the interpreter has no branch for fires in Python: its row's shares, on floats."""
+        rule, parents = self._in_python[node]
+        values, grads = self._values, self._grads
+        data, out, grad = [values.item(p) for p in parents], values.item(node), grads.item(node)
+        for i, parent in enumerate(parents):
+            if self._needs[parent]:
+                grads[parent] += rule.share(i, FLOATS, data, self._exponents[node], out, grad)
 
     def forward(self, args: tuple, leaves: tuple) -> tuple[float, tuple]:
         """(the root's value, what backward needs): the call's numbers and the leaves' data, kept so
@@ -197,6 +208,9 @@ class NativeProgram:
             self._current = call
         live, grads, end = self._live, self._grads, self._live_end
         grads[self._inputs : end] = [leaf.grad for leaf in live]
-        self.kernel.backward(self._program, self._state, self._start)
+        top = len(self._values) - 1
+        while (node := self.kernel.backward(self._program, self._state, self._start, top)) >= 0:
+            self._fire_in_python(node)
+            top = node - 1
         for leaf, grad in zip(live, grads[self._inputs : end].tolist()):
             leaf.grad = grad

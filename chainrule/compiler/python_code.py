@@ -7,15 +7,14 @@ node's value, g<i> for its gradient). Same expressions in the engine's order: th
 
 from __future__ import annotations
 
-import ast
-import functools
 import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from chainrule.compiler.symbols import SUM, UNARY, Negated, Symbol, Symbols, written
 from chainrule.compiler.tape import Tape
-from chainrule.rules import FLOATS, Rule, signed, template
+from chainrule.rules import FLOATS
 
 _COMMENT_WIDTH = 40  # how much of a label the comment shows
 
@@ -25,12 +24,7 @@ class Restructure(Exception):  # noqa: N818 (a signal, not an error): the argume
 
 
 # The names the generated code may use besides its own variables: the table's float functions.
-NAMESPACE = {**FLOATS, "inf": math.inf, "nan": math.nan, "Restructure": Restructure}
-
-
-def _literal(x: float) -> str:
-    """Python source for a float, exact: repr round-trips; inf and nan are names in NAMESPACE."""
-    return repr(x) if math.isfinite(x) else ("-inf" if x < 0 else "inf" if x > 0 else "nan")
+NAMESPACE = {**vars(FLOATS), "inf": math.inf, "nan": math.nan, "Restructure": Restructure}
 
 
 def _comment(text: object) -> str:
@@ -39,27 +33,11 @@ def _comment(text: object) -> str:
     return shown if len(shown) <= _COMMENT_WIDTH else shown[: _COMMENT_WIDTH - 3] + "..."
 
 
-@functools.cache
-def _terms(rule: Rule) -> tuple[tuple[str, str, frozenset[str]], ...]:
-    """Per parent: (sign, the term as a template, which of a, b, out it reads). -(x) becomes `-= x`."""
-    terms = []
-    for sign, term in map(signed, rule.partials):
-        tree = ast.parse(term, mode="eval")
-        reads = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} & {"a", "b", "out"}
-        terms.append((sign, template(term), frozenset(reads)))
-    return tuple(terms)
-
-
-@functools.cache
-def _forward_template(rule: Rule) -> str:
-    return template(rule.forward)
-
-
 def _shown(tape: Tape, i: int) -> str:
     """The op as the generated code's comments name it: `tanh`, `**2`."""
     rule, n = tape.rules[i], tape.exponents[i]
     assert rule is not None, "a leaf has no op to show"
-    return f"{rule.name}{n:g}" if n is not None and rule.has_exponent else rule.name
+    return f"{rule.name}{n:g}" if n is not None and rule.exponent else rule.name
 
 
 def _pattern(shape: Any, names: Iterator[str]) -> str:
@@ -69,11 +47,13 @@ def _pattern(shape: Any, names: Iterator[str]) -> str:
     return "[" + ", ".join(_pattern(item, names) for item in shape) + "]"
 
 
-def _parenthesized(term: str) -> str:
-    return term if re.fullmatch(r"[\w.]+", term) else f"({term})"
+def _operand(share: Symbol, above: int) -> str:
+    """The share's text as an operand of an operator of precedence `above`: parenthesised unless it
+    binds tighter (`leaf.grad + (x if c else y)`, or the conditional would take the whole sum)."""
+    return share.text if share.level > above else f"({share.text})"
 
 
-def forward_lines(tape: Tape) -> list[str]:
+def forward_lines(tape: Tape, symbols: Symbols) -> list[str]:
     """One line per node, leaves to root: `v7 = v3 * v5  # *`."""
     inputs = set(tape.inputs)
     lines = []
@@ -83,14 +63,13 @@ def forward_lines(tape: Tape) -> list[str]:
             if i not in inputs:
                 lines.append(f"v{i} = leaf{i}.data  # leaf{label}")
             continue
-        ps, n = tape.parents[i], tape.exponents[i]
-        values = {"a": f"v{ps[0]}", "b": f"v{ps[-1]}", "out": f"v{i}", "grad": ""}
-        expression = _forward_template(rule).format(n=_literal(n) if n is not None else "", **values)
+        parents = [Symbol(f"v{p}") for p in tape.parents[i]]
+        expression = written(rule.value(symbols, parents, tape.exponents[i])).text
         lines.append(f"v{i} = {expression}  # {_shown(tape, i)}{label}")
     return lines
 
 
-def backward_lines(tape: Tape) -> tuple[list[str], list[int]]:
+def backward_lines(tape: Tape, symbols: Symbols) -> tuple[list[str], list[int]]:
     """One line per node, root to leaves: each parent's share of the gradient, as the closure adds it;
     and the nodes whose values backward reads (the forward pass hands them over).
 
@@ -115,24 +94,27 @@ def backward_lines(tape: Tape) -> tuple[list[str], list[int]]:
         if rule is None or not tape.needs_grad[i]:
             continue
         ps, g, n = tape.parents[i], name[i], tape.exponents[i]
-        values = {"a": f"v{ps[0]}", "b": f"v{ps[-1]}", "out": f"v{i}"}
-        literal = _literal(n) if n is not None else ""
+        parents, out, grad = [Symbol(f"v{p}") for p in ps], Symbol(f"v{i}"), Symbol(g)
         statements, shared = [], []
-        for p, (sign, term_template, reads) in zip(ps, _terms(rule)):
+        for k, p in enumerate(ps):
             if not tape.needs_grad[p]:
                 continue
-            term = term_template.format(grad=g, n=literal, **values)
-            saved.update(int(values[field][1:]) for field in reads)
+            share = rule.share(k, symbols, parents, n, out, grad)
+            passes_on = share is grad  # the gradient, unchanged
+            share = written(share)
+            sign, share = ("-", share.operand) if isinstance(share, Negated) else ("+", share)
+            term = share.text
+            saved.update(int(read[1:]) for read in share.reads if read.startswith("v"))
             if started[p]:
                 statements.append(f"g{p} {sign}= {term}")
             elif tape.rules[p] is None:  # a leaf keeps what it had: gradients accumulate across calls
-                statements.append(f"g{p} = leaf{p}.grad {sign} {_parenthesized(term)}")
+                statements.append(f"g{p} = leaf{p}.grad {sign} {_operand(share, SUM)}")
                 leaves.append(p)
-            elif term_template == "{grad}" and sign == "+" and consumers[p] == 1:
+            elif passes_on and consumers[p] == 1:
                 name[p] = g  # its only gradient is this one, unchanged: share the variable
                 shared.append(f"d/dv{p} = {g}")
             else:
-                statements.append(f"g{p} = {term}" if sign == "+" else f"g{p} = -{_parenthesized(term)}")
+                statements.append(f"g{p} = {term}" if sign == "+" else f"g{p} = -{_operand(share, UNARY)}")
             started[p] = True
         shown = _shown(tape, i)
         note = f"  # {shown}" if statements else f"# {shown}"
@@ -141,13 +123,13 @@ def backward_lines(tape: Tape) -> tuple[list[str], list[int]]:
     return lines, sorted(saved)
 
 
-def render(fn: Callable, shape: Any, tape: Tape) -> str:
+def render(fn: Callable, shape: Any, tape: Tape, symbols: Symbols) -> str:
     """The module text: forward(args, leaves) -> (value, saved values), backward(saved, leaves).
 
     For a tape with several outputs, forward alone: it returns them, nested as fn returned them, and ()."""
-    forward = forward_lines(tape)
+    forward = forward_lines(tape, symbols)
     several = tape.outputs is not None
-    backward, saved = ([], []) if several else backward_lines(tape)
+    backward, saved = ([], []) if several else backward_lines(tape, symbols)
     input_names = (f"v{i}" if i is not None else f"unused{k}" for k, i in enumerate(tape.inputs))
     targets = _pattern(shape, input_names)
     arguments = re.findall(r"\w+", targets)
@@ -201,8 +183,9 @@ class PythonProgram:
 
     def __init__(self, fn: Callable, shape: Any, tape: Tape) -> None:
         self.leaves, self.several = tape.leaves, tape.outputs is not None
-        self.source = render(fn, shape, tape)
-        namespace = dict(NAMESPACE)
+        symbols = Symbols()
+        self.source = render(fn, shape, tape, symbols)
+        namespace = {**NAMESPACE, **symbols.calls}  # the user's ops (chainrule.primitive) it calls
         code = compile(self.source, "<chainrule.jit>", "exec")
         exec(code, namespace)  # safe: only the table's templates, node numbers, floats, ascii()'d comments
         self.forward, self.backward = namespace["forward"], namespace.get("backward")

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule import floatmath, grad_mode
-from chainrule.derivatives import gradients, value_rules
+from chainrule.derivatives import gradients
 from chainrule.engine import Value
+from chainrule.math import values
 
 
 class JitTraceWarning(UserWarning):
@@ -71,12 +72,12 @@ def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[
     if hooked:
         Value.__bool__ = _warn_bool  # type: ignore[attr-defined]  # only while tracing: Value defines none
     branches: list[str] = []
-    value_rules.listeners.append(branches.append)  # grad(f) called while tracing: its graph's branches
+    values.listeners.append(branches.append)  # grad(f) called while tracing: its graph's branches
     try:
         with grad_mode.enable_grad(), gradients.graphs():  # a grad inside fn gives a graph, to compile
             root = fn(*value_args, **value_kwargs)
     finally:
-        value_rules.listeners.remove(branches.append)
+        values.listeners.remove(branches.append)
         if hooked:
             del Value.__bool__  # type: ignore[attr-defined]
     if branches:

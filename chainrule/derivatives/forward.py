@@ -18,21 +18,18 @@ from chainrule import floatmath
 from chainrule.derivatives.gradients import as_root
 from chainrule.engine import Value, topological_order
 from chainrule.grad_mode import enable_grad
-from chainrule.rules import FLOATS, function, rule_of
-
-
-def _partials(node: Value) -> tuple[Callable[..., float], ...]:
-    """The row's partials of node's op, compiled over floats (rule_of refuses an op with no row)."""
-    rule = rule_of(node)
-    return tuple(function(partial, FLOATS) for partial in rule.partials)
+from chainrule.rules import FLOATS, rule_of
 
 
 def terms(node: Value, tangents: Mapping[Value, float]) -> list[float]:
-    """Per parent of node: ∂node/∂parent × its tangent (the row's partial with grad = that tangent)."""
-    a, b = node._prev[0].data, node._prev[-1].data
+    """Per parent of node: ∂node/∂parent × its tangent (the row's partial with grad = that tangent).
+
+    A parent whose tangent is 0 adds 0, as in JAX: it does not move, whatever the local slope (an
+    infinite slope times 0 would be NaN where the reverse pass, which never forms that product, is finite)."""
+    rule, data = rule_of(node), [parent.data for parent in node._prev]
     return [
-        partial(a, b, node._exponent, node.data, tangents[parent])
-        for partial, parent in zip(_partials(node), node._prev)
+        rule.share(i, FLOATS, data, node._exponent, node.data, tangents[parent]) if tangents[parent] else 0.0
+        for i, parent in enumerate(node._prev)
     ]
 
 

@@ -1,34 +1,24 @@
 """A differentiable backward pass: gradients as graphs of Values, so that they can be differentiated again.
 
 The engine's backward() runs each node's closure, which adds floats. This walk visits the same nodes in the
-same order (reverse topological order) but, for each one, runs the table's partials with Values (VALUES):
+same order (reverse topological order) but, for each one, runs the table's partials on Values (VALUES):
 what arrives at each parent is then a node, and a gradient is a graph built from the same Values as the
 function. The engine is untouched; its closures stay float closures, as the specification teaches.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from chainrule.derivatives.value_rules import VALUES, Number
 from chainrule.engine import Value, topological_order
 from chainrule.grad_mode import enable_grad
-from chainrule.rules import Rule, function, rule_of, signed
+from chainrule.math.values import VALUES, Number
+from chainrule.rules import rule_of
 
 
-@functools.cache
-def _signed_partials(rule: Rule) -> tuple[tuple[str, Callable[..., Any]], ...]:
-    """Per parent: the sign ('+', or '-' for a partial written -(...), the closure's -=) and the term."""
-    return tuple((sign, function(term, VALUES)) for sign, term in map(signed, rule.partials))
-
-
-def _accumulate(total: Number | None, sign: str, term: Number) -> Number:
-    """total ± term; the first term alone (negated for '-'), as the jit's generated code starts a sum."""
-    if total is None:
-        return term if sign == "+" else -term
-    return total + term if sign == "+" else total - term
+def _accumulate(total: Number | None, term: Number) -> Number:
+    """total + term; the first term alone, as the jit's generated code starts a sum."""
+    return term if total is None else total + term
 
 
 def gradient_graphs(out: Value, sources: Sequence[Value]) -> list[Value]:
@@ -50,9 +40,9 @@ def gradient_graphs(out: Value, sources: Sequence[Value]) -> list[Value]:
         for node in reversed(order):
             if node not in live or node in source_set or node not in grads:
                 continue
-            a, b, grad = node._prev[0], node._prev[-1], grads[node]
-            for parent, (sign, partial) in zip(node._prev, _signed_partials(rule_of(node))):
+            rule, grad = rule_of(node), grads[node]
+            for i, parent in enumerate(node._prev):
                 if parent in live:
-                    term = partial(a, b, node._exponent, node, grad)
-                    grads[parent] = _accumulate(grads.get(parent), sign, term)
+                    term = rule.share(i, VALUES, node._prev, node._exponent, node, grad)
+                    grads[parent] = _accumulate(grads.get(parent), term)
         return [g if isinstance(g, Value) else Value(g) for g in (grads.get(s, 0.0) for s in sources)]

@@ -8,17 +8,17 @@ walkthrough page shows the same lines one step at a time.
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from chainrule.engine import Value, topological_order
-from chainrule.rules import FLOATS, Rule, function, rule_of
+from chainrule.rules import FLOATS, Rule, rule_of
+from chainrule.show import formulas
 from chainrule.show.names import check_root, number, short_names
 
 WALK_HEADER = ("fires", "grad in", "parent", "∂fires/∂parent", "adds", "parent's grad so far")
@@ -112,99 +112,23 @@ def table(rows: list[list[str]], indent: str = "  ") -> list[str]:
 
 # --- the table's local derivatives, written for a person -------------------------------------------
 
-_PRECEDENCE = {ast.Add: 2, ast.Sub: 2, ast.Mult: 3, ast.Div: 3}
-_SYMBOL = {ast.Add: " + ", ast.Sub: " - ", ast.Mult: "·", ast.Div: "/"}
+
+def symbols(node: Value, names: dict[Value, str]) -> dict[str, Any]:
+    """What a row's variables stand for at this node: its parents' and its own names, and its n."""
+    return {"parents": [names[parent] for parent in node._prev], "n": node._exponent, "out": names[node]}
 
 
-def _display(tree: ast.expr, names: dict[str, str]) -> tuple[str, int]:
-    """A local derivative (a partial with grad = 1) as math a person reads: (text, precedence)."""
-    if isinstance(tree, ast.Name):
-        return names.get(tree.id, tree.id), 9
-    if isinstance(tree, ast.Constant) and isinstance(tree.value, int | float):
-        return number(tree.value), 9
-    if isinstance(tree, ast.UnaryOp):
-        text, level = _display(tree.operand, names)
-        return "-" + (text if level >= 3 else f"({text})"), 4
-    if isinstance(tree, ast.BinOp):
-        level = _PRECEDENCE[type(tree.op)]
-        if isinstance(tree.op, ast.Mult) and ast.dump(tree.left) == ast.dump(tree.right):
-            text, inner = _display(tree.left, names)  # x·x reads as x²
-            return (text if inner == 9 else f"({text})") + "²", 5
-        inner_div = (
-            tree.left if isinstance(tree.left, ast.BinOp) and isinstance(tree.left.op, ast.Div) else None
-        )
-        if isinstance(tree.op, ast.Div) and inner_div and ast.dump(inner_div.right) == ast.dump(tree.right):
-            square = ast.BinOp(tree.right, ast.Mult(), tree.right)  # a/b/b reads as a/b²
-            return _display(ast.BinOp(inner_div.left, ast.Div(), square), names)
-        left, left_level = _display(tree.left, names)
-        right, right_level = _display(tree.right, names)
-        left = left if left_level >= level else f"({left})"
-        right = right if right_level > level else f"({right})"
-        return left + _SYMBOL[type(tree.op)] + right, level
-    if isinstance(tree, ast.IfExp):  # relu's "grad if a > 0 else 0.0": an indicator
-        return f"[{_display(tree.test, names)[0]}]", 9
-    if isinstance(tree, ast.Compare):
-        return ast.unparse(ast.Compare(*_renamed(tree, names))), 1
-    if isinstance(tree, ast.Call):
-        args = [_display(arg, names)[0] for arg in tree.args]
-        return _CALLS.get(tree.func.id, lambda *xs: f"{tree.func.id}({', '.join(xs)})")(*args), 9  # type: ignore[attr-defined]
-    raise ValueError(f"explain cannot show {ast.unparse(tree)!r}")
+def formula(rule: Rule, position: int, shown: dict[str, Any]) -> str:
+    """∂out/∂parent of the row's parent at `position`, in the names a person reads (show/formulas.py)."""
+    return formulas.formula(rule, position, shown["parents"], shown["n"], shown["out"])
 
 
-def _renamed(tree: ast.Compare, names: dict[str, str]) -> tuple[ast.expr, list[ast.cmpop], list[ast.expr]]:
-    rename = lambda x: ast.Name(names.get(x.id, x.id)) if isinstance(x, ast.Name) else x  # noqa: E731
-    return rename(tree.left), tree.ops, [rename(x) for x in tree.comparators]
-
-
-def _power_slope(x: str, n: str) -> str:
-    try:
-        n_less_one = number(float(n) - 1)
-    except ValueError:
-        return f"{n}·{x}^({n} - 1)"
-    return f"{n}·{x}" if n_less_one == "1" else f"{n}·{x}^{n_less_one}"
-
-
-_CALLS = {"power_slope": _power_slope, "exponent_slope": lambda a, out: f"{out}·ln {a}"}
-
-
-def _without_grad(tree: ast.expr) -> ast.expr:
-    """The partial with grad = 1, simplified: `b * grad` → b, `grad / b` → 1 / b, `grad if c else 0` → [c]."""
-    if isinstance(tree, ast.Name) and tree.id == "grad":
-        return ast.Constant(1.0)
-    if isinstance(tree, ast.BinOp):
-        left, right = _without_grad(tree.left), _without_grad(tree.right)
-        if isinstance(tree.op, ast.Mult) and _is_one(right):
-            return left
-        if isinstance(tree.op, ast.Mult) and _is_one(left):
-            return right
-        return ast.BinOp(left, tree.op, right)
-    if isinstance(tree, ast.UnaryOp):
-        return ast.UnaryOp(tree.op, _without_grad(tree.operand))
-    if isinstance(tree, ast.IfExp):
-        return ast.IfExp(tree.test, _without_grad(tree.body), tree.orelse)
-    return tree
-
-
-def _is_one(tree: ast.expr) -> bool:
-    return isinstance(tree, ast.Constant) and tree.value == 1
-
-
-def formula(rule: Rule, position: int, names: dict[str, str]) -> str:
-    """∂out/∂parent of the row's parent at `position`, in the given names for a, b, n and out."""
-    tree = _without_grad(ast.parse(rule.partials[position], mode="eval").body)
-    return _display(tree, names)[0]
-
-
-def symbols(node: Value, names: dict[Value, str]) -> dict[str, str]:
-    """What a row's a, b, n and out stand for at this node, in the names a person reads."""
-    parents = [names[parent] for parent in node._prev]
-    n = "" if node._exponent is None else number(node._exponent)
-    return {"a": parents[0], "b": parents[-1], "n": n, "out": names[node]}
-
-
-def computed_as(rule: Rule, names: dict[str, str]) -> str:
+def computed_as(rule: Rule, shown: dict[str, Any]) -> str:
     """How a node was computed, in its parents' names: `a * b`, `tanh(n2)`, `x ** 2`."""
-    return re.sub(r"\b[abn]\b", lambda match: names[match.group()], rule.written)
+    parents = shown["parents"]
+    names = {"a": parents[0], "b": parents[-1], "n": "" if shown["n"] is None else number(shown["n"])}
+    names |= {f"x{i + 1}": name for i, name in enumerate(parents)}
+    return re.sub(r"\b(?:[abn]|x\d+)\b", lambda match: names[match.group()], rule.written)
 
 
 # --- the walk ------------------------------------------------------------------------------------------
@@ -241,12 +165,11 @@ def walk(root: Value, inputs: Sequence[Value] | None = None, *, fresh: bool = Fa
         if not node._prev:
             continue
         rule, grad = rules[node], grads[node]
-        a, b = node._prev[0].data, node._prev[-1].data
+        data = [parent.data for parent in node._prev]
         shares = []
         for i, parent in enumerate(node._prev):
-            partial = function(rule.partials[i], FLOATS)
-            local = partial(a, b, node._exponent, node.data, 1.0)
-            adds = partial(a, b, node._exponent, node.data, grad)
+            local = rule.share(i, FLOATS, data, node._exponent, node.data, 1.0)
+            adds = rule.share(i, FLOATS, data, node._exponent, node.data, grad)
             before = grads[parent]
             grads[parent] = before + adds
             shown = formula(rule, i, symbols(node, names))

@@ -1,0 +1,92 @@
+"""Rows run on Values: `node` makes any row's op a node of the graph, and VALUES is the interpreter in
+which a row's partials build graphs, so a derivative can itself be differentiated.
+
+`node(rule, *parents)` has the engine's five beats for every op that `engine.py` does not write by hand:
+coerce the operands, compute the forward value on floats, make the closure that adds each parent's
+share (the row's partials, run on floats), attach it, return the node. Every node still remembers its
+own local derivative; the closure is just written once, for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chainrule.engine import Value
+from chainrule.rules import BY_FUNCTION, COMPARISONS, FLOATS, Rule, where
+
+Number = Value | float
+
+
+def node(rule: Rule, *parents: Number, n: float | None = None) -> Value:
+    """The op of `rule` applied to parents (Values or numbers): a Value with the row's closure."""
+    operands = tuple(p if isinstance(p, Value) else Value(p) for p in parents)  # coerce
+    data = [p.data for p in operands]
+    out = rule.value(FLOATS, data, n)  # compute, with the engine's float functions
+
+    def _backward(grad: float) -> None:  # the row's local derivatives, on floats
+        for i, parent in enumerate(operands):
+            parent.grad += rule.share(i, FLOATS, data, n, out, grad)
+
+    return Value(out, operands, rule.name, _backward, _exponent=n)  # attach, return
+
+
+# Who is told when a derivative's graph depends on a branch on data (relu's slope at 0): jit's tracing
+# listens, since compiled code keeps the branch taken while tracing.
+listeners: list[Callable[[str], None]] = []
+
+
+def _data(x: Any, what: str) -> Any:
+    if isinstance(x, Value):
+        for listener in listeners:
+            listener(what)
+        return x.data
+    return x
+
+
+def _comparison(name: str) -> Callable[[Any, Any], bool]:
+    compare = COMPARISONS[name]
+
+    def on_data(x: Any, y: Any) -> bool:
+        what = "a comparison in the table of local derivatives (relu's slope, a special case at 0)"
+        return compare(_data(x, what), _data(y, what))
+
+    return on_data
+
+
+def _op(rule: Rule) -> Callable[..., Value]:
+    if rule.exponent:
+        return lambda *args: node(rule, *args[:-1], n=args[-1])
+    return lambda *args: node(rule, *args)
+
+
+class _Values:
+    """o.tanh(x) is the op tanh on x; o.where takes the side the data takes (and says so)."""
+
+    where = staticmethod(where)
+
+    @staticmethod
+    def call(rule: Rule, k: int, *args: Any) -> Any:
+        """A user's op (chainrule.primitive): k = 0 is the op itself, a node; k = i + 1 its partial i,
+        run on Values, which must be written with chainrule's operations to give a graph."""
+        if k == 0:
+            return node(rule, *args)
+        assert rule.python is not None
+        try:
+            return rule.python[k](*args)
+        except TypeError as error:
+            raise TypeError(
+                f"the partial {k} of the op {rule.symbol!r} cannot be run on Values ({error}): write it with "
+                "chainrule's operations (chainrule.math, Value methods) to take derivatives of derivatives"
+            ) from error
+
+    def __getattr__(self, name: str) -> Any:
+        if name in COMPARISONS:
+            return _comparison(name)
+        rule = BY_FUNCTION.get(name)
+        if rule is None:
+            raise AttributeError(f"no op of the table computes {name!r}")
+        return _op(rule)
+
+
+VALUES = _Values()

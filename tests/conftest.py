@@ -76,3 +76,24 @@ def browser():
         launched = helper.launch(playwright, executable)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="session")
+def playground(tmp_path_factory, browser):
+    """A site holding the built playground (docs/hooks/playground.py builds it at playground/app/), and the
+    browser. Building needs npm and the pyodide package (kept in the build's cache after the first time):
+    skips without them, unless CHAINRULE_REQUIRE_BROWSER=1 (as in CI): then it fails."""
+    import importlib.util
+    from pathlib import Path
+
+    hook = Path(__file__).resolve().parent.parent / "docs" / "hooks" / "playground.py"
+    spec = importlib.util.spec_from_file_location("chainrule_playground_hook", hook)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    site = tmp_path_factory.mktemp("site")
+    try:
+        app = module.build_into(site)
+    except RuntimeError as error:  # the build's BuildError: npm, the registry or pip could not be had
+        _missing("BROWSER", "the playground's build (npm and the pyodide package)", str(error))
+    return site, app.relative_to(site), browser

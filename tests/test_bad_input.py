@@ -903,3 +903,114 @@ def test_t06_a_primitive_must_return_a_number():
 def test_t07_a_function_given_the_wrong_number_of_arguments(capsys):
     err = _exit_2(capsys, "grad", "atan2(x)", "--at", "x=1")
     assert "atan2 takes exactly two arguments, got 1" in err and "^" in err
+
+
+# --- The playground ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bridge():
+    """playground/bridge.py as the page's worker imports it (beside train.py), here in CPython."""
+    folder = str(TABLE.parent.parent / "playground")
+    sys.path.insert(0, folder)
+    try:
+        import bridge as module
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
+def _never(dot: str) -> str:
+    raise AssertionError("a refused input must not reach the layout")
+
+
+def _refusal(answer: str) -> str:
+    result = json.loads(answer)
+    assert result["ok"] is False and "Traceback" not in result["error"]
+    return result["error"]
+
+
+@pytest.mark.parametrize(("text", "at"), [("tanh(w*x +", "w=1 x=2"), ("w // x", "w=1 x=2"), ("w * x", "w=1")])
+def test_p01_an_expression_the_cli_refuses(bridge, capsys, text, at):
+    err = _exit_2(capsys, "explain", text, "--at", *at.split())
+    assert (
+        _refusal(bridge.explain_expression(text, at, _never))
+        == err[err.index("chainrule explain:") :].strip()
+    )
+
+
+def test_p02_python_that_does_not_parse(bridge):
+    assert _refusal(bridge.explain_code("x = Value(2.0\ny = 1", _never)).splitlines() == [
+        "line 1: SyntaxError: '(' was never closed",
+        "  x = Value(2.0",
+        "           ^",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "lines"),
+    [
+        (
+            'x = Value(-2.0, label="x")\ny = 3 * x\nz = (y + 1).log()\nz',
+            [
+                "line 3: ValueError: log needs a positive argument, got -5.0",
+                "  z = (y + 1).log()",
+                "      ^^^^^^^^^^^^^",
+            ],
+        ),
+        (
+            "def f(v):\n    return v.log()\nf(Value(-1.0))",
+            [
+                "line 2: ValueError: log needs a positive argument, got -1.0",
+                "      return v.log()",
+                "             ^^^^^^^",
+            ],
+        ),
+        ("y = x + 1\ny", ["line 1: NameError: name 'x' is not defined", "  y = x + 1", "      ^"]),
+        ("import sys\nsys.exit(3)\nValue(1.0)", ["line 2: SystemExit: 3", "  sys.exit(3)", "  ^^^^^^^^^^^"]),
+    ],
+)
+def test_p03_python_that_raises(bridge, code, lines):
+    assert _refusal(bridge.explain_code(code, _never)).splitlines() == lines
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("x = Value(1.0)", "the last line must be the Value to walk"),
+        ("x = 1\nx", "the last line gives an int, not a Value: end with the one Value to walk"),
+        ("[Value(1.0)]", "the last line gives a list, not a Value"),
+    ],
+)
+def test_p04_python_that_does_not_end_with_a_value(bridge, code, message):
+    assert _refusal(bridge.explain_code(code, _never)).startswith(message)
+
+
+def test_p05_a_graph_too_large_to_walk(bridge):
+    code = "x = Value(0.5)\ny = x\nfor _ in range(200):\n    y = (y * x).tanh()\ny"
+    size = 1 + 2 * 200  # x, then a product and a tanh per turn
+    assert _refusal(bridge.explain_code(code, _never)) == (
+        f"the graph has {size} nodes; the playground walks at most {bridge.MAX_NODES}: try a smaller one"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"problem": "spiral"}, "problem must be xor or moons, got 'spiral'"),
+        ({"hidden": ""}, "hidden layers: give one to three sizes, like 16, 16; got ''"),
+        ({"hidden": "4, 4, 4, 4"}, "hidden layers: give one to three sizes"),
+        ({"hidden": "0"}, "a hidden layer's size must be from 1 to 32, got 0"),
+        ({"hidden": "4.5"}, "a hidden layer's size: '4.5' is not a whole number (from 1 to 32)"),
+        ({"lr": "fast"}, "learning rate: 'fast' is not a number"),
+        ({"lr": "0"}, "learning rate must be above 0 and at most 10, got 0"),
+        ({"lr": "nan"}, "learning rate must be above 0 and at most 10, got nan"),
+        ({"steps": "0"}, "steps must be from 1 to 5000, got 0"),
+        ({"seed": "-1"}, "seed must be from 0 to 2147483647, got -1"),
+    ],
+)
+def test_p06_training_settings_it_cannot_use(bridge, change, message):
+    form = {"problem": "xor", "hidden": "4", "lr": "0.1", "steps": "10", "seed": "1337", "compiled": True}
+    trainer = bridge.Trainer(json.dumps({**form, **change}))
+    assert trainer.error == message or trainer.error.startswith(message)
+    assert _refusal(trainer.start()) == trainer.error

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -132,6 +133,20 @@ def test_a_label_over_two_lines_keeps_its_numbers_in_their_fields():
     classes = re.findall(r'<text [^>]*class="(\w+)"[^>]*>([^<]*)</text>', node.group(1))
     assert classes[-2:] == [("value", "data 1.5"), ("grad", "grad 2.0")]
     assert [c for c, _ in classes[:-2]] == ["name"] * len(classes[:-2])
+
+
+def test_a_layout_function_stands_in_for_the_dot_program(dot):
+    """walkthrough(..., layout=f): f gets the DOT text and returns the SVG (the playground passes Graphviz
+    compiled to WebAssembly); with dot itself as f, the page is the one dot's own pipe makes."""
+    asked: list[str] = []
+
+    def layout(text: str) -> bytes:
+        asked.append(text)
+        return subprocess.run([dot, "-Tsvg"], input=text.encode(), capture_output=True, check=True).stdout
+
+    root, inputs = neuron()
+    assert walkthrough(root, inputs, layout=layout).html == walkthrough(root, inputs).html
+    assert len(asked) == 1 and asked[0].startswith("digraph {")
 
 
 def test_repr_html_is_a_sandboxed_frame_holding_the_page():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from chainrule.cli import options
 from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, evaluate, parse_bindings
@@ -29,23 +30,31 @@ def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _expression(args: argparse.Namespace) -> Expression:
-    """The parsed and computed expression; a bad one is a usage error (status 2, the message points at it)."""
-    if args.expression is None:
-        hint = "; put it before --at, which takes every word after it" if args.at else ""
-        args.error(f"the expression is missing{hint}")
-    try:
-        bindings = parse_bindings(args.at)
-        expression = evaluate(args.expression, bindings)
-    except ExpressionError as error:
-        args.error(str(error))
+def typed_expression(text: str, at: Sequence[str]) -> Expression:
+    """The expression as `grad` and `explain` read it: the words of --at bound, the root named f (out where
+    f is a name). An ExpressionError says what is wrong and points at it (the playground shows it too)."""
+    bindings = parse_bindings(at)
+    expression = evaluate(text, bindings)
     root = expression.root
     if root._prev and not root.label:
         root.label = "out" if "f" in bindings else "f"
     return expression
 
 
-def _heading(expression: Expression) -> str:
+def _expression(args: argparse.Namespace) -> Expression:
+    """The parsed and computed expression; a bad one is a usage error (status 2, the message points at it)."""
+    if args.expression is None:
+        hint = "; put it before --at, which takes every word after it" if args.at else ""
+        args.error(f"the expression is missing{hint}")
+    try:
+        expression = typed_expression(args.expression, args.at)
+    except ExpressionError as error:
+        args.error(str(error))
+    return expression
+
+
+def heading(expression: Expression) -> str:
+    """The line above the printout: f = the expression   at each name's value."""
     values = ", ".join(f"{name} = {leaf.data:g}" for name, leaf in expression.inputs.items())
     return f"{expression.root.label or 'f'} = {expression.text.strip()}" + (
         f"   at {values}" if values else ""
@@ -72,7 +81,7 @@ def run_grad(args: argparse.Namespace) -> int:
         (f"∂{name}/∂{input_name}", leaf.grad) for input_name, leaf in expression.inputs.items()
     ]
     width = max(len(label) for label, _ in rows)
-    print(_heading(expression))
+    print(heading(expression))
     for label, value in rows:
         print(f"{label.ljust(width)} = {value:.10g}")
     return 0
@@ -115,7 +124,7 @@ def run_explain(args: argparse.Namespace) -> int:
     try:
         if args.svg or args.html:
             require("graphviz", "viz", "--svg" if args.svg else "--html")
-        print(_heading(expression))
+        print(heading(expression))
         print()
         if args.forward is None:
             explain(expression.root, inputs)
@@ -126,7 +135,7 @@ def run_explain(args: argparse.Namespace) -> int:
             print()
         drawn = options.picture("graph", lambda: render(expression.root, args.svg)) if args.svg else 0
         if args.html:
-            page = walkthrough(expression.root, inputs, _heading(expression))
+            page = walkthrough(expression.root, inputs, heading(expression))
             return options.picture("walkthrough page", lambda: page.save(args.html)) or drawn
         return drawn
     except (MissingExtraError, MissingProgramError) as error:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from chainrule.engine import Value
@@ -28,6 +28,7 @@ from chainrule.show.explain import Walk, walk
 from chainrule.show.names import check_root, number
 
 SVG = "http://www.w3.org/2000/svg"
+Layout = Callable[[str], bytes]  # DOT text in, SVG out, as `dot -Tsvg` writes it
 
 
 class Walkthrough:
@@ -46,19 +47,24 @@ class Walkthrough:
 
 
 def walkthrough(
-    root: Value, inputs: Sequence[Value] | None = None, title: str | None = None, rankdir: str = "LR"
+    root: Value,
+    inputs: Sequence[Value] | None = None,
+    title: str | None = None,
+    rankdir: str = "LR",
+    layout: Layout | None = None,
 ) -> Walkthrough:
-    """The walkthrough page of root's graph (needs the `viz` extra and Graphviz's `dot`).
+    """The walkthrough page of root's graph (needs the `viz` extra and Graphviz's `dot`, unless `layout`).
 
     The graph is only read: no backward() runs, no .grad changes. The walk shown starts every leaf's
     gradient at 0, so the gradients at the end are ∂root/∂leaf, what root.backward() gives fresh leaves,
     whatever an earlier backward() left in .grad. `inputs` names whose gradients the last step lists
-    (default: every leaf), as in explain.
+    (default: every leaf), as in explain. `layout` turns the graph's DOT text into SVG in place of the
+    `dot` program (the playground passes Graphviz compiled to WebAssembly).
     """
     check_root(root, "walkthrough")
     the_walk = walk(root, inputs, fresh=True)
     steps = _steps(the_walk, seed=1.0)
-    svg, height = _svg(root, the_walk, steps, rankdir)
+    svg, height = _svg(root, the_walk, steps, rankdir, layout or _dot_program)
     title = title if title is not None else f"{the_walk.root}: the forward pass and the backward walk"
     body = _BODY.format(title=html.escape(title), svg=svg)
     data = {"steps": steps, "nodes": [row.name for row in the_walk.nodes]}
@@ -145,10 +151,9 @@ def _columns(rows: list[list[str]]) -> list[str]:
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
 
 
-def _svg(root: Value, the_walk: Walk, steps: list[dict], rankdir: str) -> tuple[str, int]:
-    """The graph through Graphviz's dot, made addressable: node <g>s get data-node, and each op node and
+def _svg(root: Value, the_walk: Walk, steps: list[dict], rankdir: str, layout: Layout) -> tuple[str, int]:
+    """The graph laid out by dot, made addressable: node <g>s get data-node, and each op node and
     edge gets data-of (the name of the node it computes), so the script can light a step up."""
-    graphviz = require("graphviz", "viz", "the walkthrough page")
     graph, nodes, edges = graph_parts(root, rankdir)
     name_of = {f"v{i}": row.name for i, row in enumerate(the_walk.nodes)}
     widest = _widest_texts(the_walk, steps)
@@ -167,11 +172,16 @@ def _svg(root: Value, the_walk: Walk, steps: list[dict], rankdir: str) -> tuple[
         lines.append(f"\t{node_id} [{quoted}]")
     lines += [f'\t{tail} -> {head} [id="{tail}-{head}"]' for tail, head in edges]
     lines.append("}")
+    return _addressable(layout("\n".join(lines) + "\n"), name_of)
+
+
+def _dot_program(text: str) -> bytes:
+    """DOT text laid out as SVG by Graphviz's `dot` program, through the graphviz package."""
+    graphviz = require("graphviz", "viz", "the walkthrough page")
     try:
-        raw = graphviz.pipe("dot", "svg", ("\n".join(lines) + "\n").encode("utf-8"))
+        return graphviz.pipe("dot", "svg", text.encode("utf-8"))
     except graphviz.ExecutableNotFound:
         raise MissingProgramError(DOT_MISSING) from None
-    return _addressable(raw, name_of)
 
 
 def _widest_texts(the_walk: Walk, steps: list[dict]) -> dict[str, tuple[str, str]]:

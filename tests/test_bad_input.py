@@ -953,7 +953,7 @@ def test_p02_python_that_does_not_parse(bridge):
         (
             'x = Value(-2.0, label="x")\ny = 3 * x\nz = (y + 1).log()\nz',
             [
-                "line 3: ValueError: log needs a positive argument, got -5.0",
+                "line 3: DomainError: log needs a positive argument, got -5.0",
                 "  z = (y + 1).log()",
                 "      ^^^^^^^^^^^^^",
             ],
@@ -961,7 +961,7 @@ def test_p02_python_that_does_not_parse(bridge):
         (
             "def f(v):\n    return v.log()\nf(Value(-1.0))",
             [
-                "line 2: ValueError: log needs a positive argument, got -1.0",
+                "line 2: DomainError: log needs a positive argument, got -1.0",
                 "      return v.log()",
                 "             ^^^^^^^",
             ],

@@ -186,7 +186,7 @@ def test_lines_of_python_are_walked_and_their_errors_pointed_at(opened):
     page.fill("#code", 'x = Value(-2.0, label="x")\ny = 3 * x\nz = (y + 1).log()\nz')
     _run(page, _runs(page) + 1)
     assert page.text_content("#error").splitlines() == [
-        "line 3: ValueError: log needs a positive argument, got -5.0",
+        "line 3: DomainError: log needs a positive argument, got -5.0",
         "  z = (y + 1).log()",
         "      ^^^^^^^^^^^^^",
     ]

@@ -831,3 +831,12 @@ def test_f04_f_must_return_one_scalar():
 def test_f05_forward_along_a_name_without_a_value(capsys):
     err = _exit_2(capsys, "explain", "x*y", "--at", "x=1", "y=2", "--forward", "z")
     assert "argument --forward: z is not one of the names given a value in --at (x, y)" in err
+
+
+def test_f06_forward_mode_has_no_walkthrough_page(tmp_path, capsys):
+    page = tmp_path / "walk.html"
+    err = _exit_2(capsys, "explain", "x*y", "--at", "x=1", "y=2", "--forward", "x", "--html", str(page))
+    assert (
+        "argument --html: the walkthrough page shows the backward walk, and there is no forward-mode" in err
+    )
+    assert not page.exists()

@@ -100,13 +100,13 @@
   }
 
   // Fit: the whole graph in the window, but never below 0.75 of dot's size (12px text), where it scrolls
-  // instead; never above 2x. + and - zoom from the current scale.
+  // instead; never above 1.5x. + and - zoom from the current scale.
   function scale() {
     if (!natural) return 1;
     if (zoom !== null) return zoom;
     const room = { width: graph.clientWidth - 32, height: window.innerHeight - graph.getBoundingClientRect().top - 16 };
     const fit = Math.min(room.width / natural.width, room.height / natural.height);
-    return Math.max(0.75, Math.min(2, fit));
+    return Math.max(0.75, Math.min(1.5, fit));
   }
 
   function layout() {

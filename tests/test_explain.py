@@ -6,6 +6,8 @@ import io
 import random
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -218,14 +220,25 @@ def test_explain_command_on_graphs_without_a_walk(capsys, argv, last_line):
     assert capsys.readouterr().out.splitlines()[-1] == last_line
 
 
+PAGE = (Path(__file__).resolve().parents[1] / "docs" / "explain.md").read_text()
+
+
 @pytest.mark.parametrize("command", ["explain", "grad"])
-def test_readme_shows_what_the_commands_print(capsys, command):
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = readme.split(f"$ chainrule {command} ", 1)[1].split("```", 1)[0]
+def test_the_page_shows_what_the_commands_print(capsys, command):
+    block = PAGE.split(f"$ chainrule {command} ", 1)[1].split("```", 1)[0]
     command_line, shown = block.split("\n", 1)
     argv = shlex.split(command_line)
     assert main([command, *argv]) == 0
     assert capsys.readouterr().out == shown
+
+
+def test_the_pages_explain_after_backward_example_prints_the_note():
+    code = PAGE.split("## From Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    a, b = Value(2.0), Value(-3.0)
+    (a * b).tanh().backward()
+    assert f"∂out/∂a  =  {number(a.grad)}" in printed  # the derivative, not the doubled .grad
+    assert f"a.grad = {number(2 * a.grad)}" in printed.split("Note: ", 1)[1]
 
 
 def test_names_stay_distinct_when_labels_collide_with_made_up_names():

@@ -17,7 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-OPTIONAL_PAGES = [("Math", "math.md", "Higher order"), ("Playground", "playground.md", None)]
+# (nav title, file in docs/, the entries it may follow, the first found; none found: at the end)
+OPTIONAL_PAGES = [
+    ("Math", "math.md", ("Higher order",)),
+    ("Cookbook", "cookbook.md", ("Math", "Higher order")),
+    ("Playground", "playground.md", ()),
+]
 
 
 def _walkthrough_of_the_readme(path: Path) -> None:
@@ -69,7 +74,7 @@ def on_config(config: Any) -> Any:
     titles = [next(iter(entry)) if isinstance(entry, dict) else entry for entry in nav]
     for title, page, after in OPTIONAL_PAGES:
         if (docs / page).exists() and page not in str(nav):
-            at = titles.index(after) + 1 if after in titles else len(nav)
+            at = next((titles.index(entry) + 1 for entry in after if entry in titles), len(nav))
             nav.insert(at, {title: page})
             titles.insert(at, title)
     return config

@@ -18,6 +18,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+import report
+
 from chainrule import Value, jvp, value_and_grad
 from chainrule.runtime import collector
 
@@ -59,7 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64], help="values of n")
     parser.add_argument("--repeat", type=int, default=15, help="runs of each: the median and the minimum")
+    report.add_option(parser, "forward_reverse")
     args = parser.parse_args(argv)
+    with report.markdown(args.markdown, argv):
+        measure(args)
+    return 0
+
+
+def measure(args: argparse.Namespace) -> None:
     print(f"Python {sys.version.split()[0]}; {args.repeat} runs of each, interleaved; ~9 nodes per input")
     print()
     print("| n | reverse, 1 pass: ms | forward, n passes: ms | forward / reverse | ÷ n | agree |")
@@ -78,7 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         cells = [f"{statistics.median(t) * 1e3:.3g} ({min(t) * 1e3:.3g})" for t in (back, ahead)]
         verdict = "yes" if agree else "NO"
         print(f"| {n} | {cells[0]} | {cells[1]} | {ratio:.3g} | {ratio / n:.2g} | {verdict} |")
-    return 0
 
 
 if __name__ == "__main__":

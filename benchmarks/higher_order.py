@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 
+import report
+
 import chainrule
 
 INPUTS = 10
@@ -51,7 +53,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--terms", type=int, default=300, help="terms of the sum (about 10 nodes each)")
     parser.add_argument("--repeats", type=int, default=21, help="calls timed of each (the median is printed)")
+    report.add_option(parser, "higher_order")
     options = parser.parse_args()
+    with report.markdown(options.markdown):
+        measure(options)
+
+
+def measure(options: argparse.Namespace) -> None:
     f = make(options.terms)
     everything = tuple(range(INPUTS))
     args = [0.05 * k - 0.2 for k in range(INPUTS)]

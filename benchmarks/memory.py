@@ -16,6 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 
+import report
+
 from chainrule import Value
 
 
@@ -44,11 +46,13 @@ def measure(n: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1_000_000, help="length of the chain")
+    report.add_option(parser, "memory")
     args = parser.parse_args()
-    held, peak = measure(args.nodes)
-    print(f"chain of {args.nodes:,} nodes (y = y + step):")
-    print(f"  graph held after forward: {held:.0f} bytes per node")
-    print(f"  peak during backward() (graph + walk): {peak:.0f} bytes per node")
+    with report.markdown(args.markdown):
+        held, peak = measure(args.nodes)
+        print(f"chain of {args.nodes:,} nodes (y = y + step):")
+        print(f"- graph held after forward: {held:.0f} bytes per node")
+        print(f"- peak during backward() (graph + walk): {peak:.0f} bytes per node")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 
+import report
 import scalar_programs
 
 from chainrule import Value, jit
@@ -421,6 +422,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip-scalar", action="store_true", help="leave out the scalar-program table (scalar_programs.py)"
     )
+    report.add_option(parser, "training")
     args = parser.parse_args(argv)
     known = CONTENDERS + SCALAR_ONLY
     args.contenders = scalar_programs.choices(args.contenders, known, "--contenders", parser)
@@ -433,6 +435,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    with report.markdown(args.markdown, argv):
+        measure_all(args)
+    return 0
+
+
+def measure_all(args: argparse.Namespace) -> None:
     contenders = []
     for name in (name for name in args.contenders if name in RUNNERS):
         if available(name):
@@ -484,7 +492,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         scalar = [name for name in args.contenders if name in scalar_programs.CONTENDERS]
         scalar_programs.run(scalar_programs.WORKLOADS, scalar, scalar_programs.Settings(repeat=args.repeat))
-    return 0
 
 
 if __name__ == "__main__":

@@ -97,3 +97,50 @@ def playground(tmp_path_factory, browser):
     except RuntimeError as error:  # the build's BuildError: npm, the registry or pip could not be had
         _missing("BROWSER", "the playground's build (npm and the pyodide package)", str(error))
     return site, app.relative_to(site), browser
+
+
+@pytest.fixture(scope="session")
+def docs_site(tmp_path_factory):
+    """The documentation site, built: CHAINRULE_SITE names one built already (CI builds it with `mkdocs
+    build --strict` first), else it is built here, strictly. Skips without MkDocs, unless
+    CHAINRULE_REQUIRE_DOCS=1 (as in CI): pip install -e ".[docs]"."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    built = os.environ.get("CHAINRULE_SITE")
+    if built:
+        site = Path(built).resolve()
+        assert (site / "index.html").is_file(), f"CHAINRULE_SITE={built} holds no built site"
+        return site
+    try:
+        import mkdocs  # noqa: F401
+        import mkdocs_jupyter  # noqa: F401
+        import mkdocstrings  # noqa: F401
+    except ImportError:
+        _missing("DOCS", "MkDocs and its plugins", 'pip install -e ".[docs]"')
+    site = tmp_path_factory.mktemp("site")
+    root = Path(__file__).resolve().parent.parent
+    argv = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site)]
+    built_run = subprocess.run(argv, cwd=root, capture_output=True, text=True)
+    assert built_run.returncode == 0, built_run.stderr[-3000:]
+    return site
+
+
+@pytest.fixture(scope="session")
+def served(docs_site):
+    """The built site over HTTP on 127.0.0.1 (as a reader gets it: search and frames need a server)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=docs_site))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    thread.join()

@@ -489,10 +489,17 @@ def test_x04_bad_seed(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [(["xor", "--bogus"], "unrecognized arguments: --bogus"), (["bogus"], "invalid choice: 'bogus'"),
-     ([], "the following arguments are required: COMMAND")],
+     (["explain", "-a*2", "--at", "a=2"], 'put a space before it, " -a*2", or -- before it')],
 )  # fmt: skip
 def test_x05_unknown_options_and_commands(capsys, argv, message):
     assert message in _exit_2(capsys, *argv)
+
+
+def test_x05_the_hint_for_a_leading_minus_works_as_written(capsys):
+    assert cli.main(["explain", "--at", "a=2", "--", "-a*2"]) == 0
+    assert cli.main(["explain", " -a*2", "--at", "a=2"]) == 0
+    first, second = capsys.readouterr().out.split("f = ")[1:]
+    assert first.split("\n", 1)[1] == second.split("\n", 1)[1]  # the same walk, whichever way it was typed
 
 
 def test_x06_bad_checkpoint_to_load(tmp_path, capsys):
@@ -701,6 +708,11 @@ def test_e01_expressions_outside_the_grammar(tmp_path, monkeypatch, capsys, comm
     assert list(tmp_path.iterdir()) == []
 
 
+def test_e01_a_caret_for_a_power_is_told_to_write_two_stars(capsys):
+    err = _exit_2(capsys, "grad", "a^2", "--at", "a=2")
+    assert "the operator ^ is not allowed (a power is written **, as in x**2)" in err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -819,6 +831,15 @@ def test_f04_f_must_return_one_scalar():
 def test_f05_forward_along_a_name_without_a_value(capsys):
     err = _exit_2(capsys, "explain", "x*y", "--at", "x=1", "y=2", "--forward", "z")
     assert "argument --forward: z is not one of the names given a value in --at (x, y)" in err
+
+
+def test_f06_forward_mode_has_no_walkthrough_page(tmp_path, capsys):
+    page = tmp_path / "walk.html"
+    err = _exit_2(capsys, "explain", "x*y", "--at", "x=1", "y=2", "--forward", "x", "--html", str(page))
+    assert (
+        "argument --html: the walkthrough page shows the backward walk, and there is no forward-mode" in err
+    )
+    assert not page.exists()
 
 
 # --- the math library and ops of your own ------------------------------------------------------------

@@ -6,6 +6,8 @@ import io
 import random
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,11 +113,38 @@ def test_output_is_for_a_person():
     assert rows[3]["parent's grad so far"].startswith("1 - ")  # a's second contribution is negative
 
 
-def test_leaves_accumulate_as_with_backward():
+def test_a_second_explain_shows_the_derivative_and_says_the_leaves_accumulated():
     x = Value(2.0, label="x")
-    first = explain(x * x, [x], file=io.StringIO())
-    second = explain(x * x, [x], file=io.StringIO())
-    assert first == {"x": 4.0} and second == {"x": 8.0} and x.grad == 8.0
+    first_out, second_out = io.StringIO(), io.StringIO()
+    first = explain(x * x, [x], file=first_out)
+    after_first = x.grad
+    second = explain(x * x, [x], file=second_out)
+    reference = Value(2.0)
+    (reference * reference).backward()
+    assert first == second == {"x": reference.grad}  # ∂root/∂x both times, whatever x.grad held
+    assert after_first == reference.grad and x.grad == 2 * reference.grad  # backward() accumulated
+    assert "Note:" not in first_out.getvalue()  # fresh leaves: .grad is the derivative printed
+    note = second_out.getvalue().split("Note: ", 1)[1]
+    assert f"x.grad = {number(x.grad)}" in note and "zero_grad()" in note
+
+
+@pytest.mark.parametrize("build", [build for _, build in _graphs()], ids=[name for name, _ in _graphs()])
+def test_explain_after_backward_prints_the_derivatives_not_the_accumulated_grads(build):
+    root, leaves = build()
+    root.backward()  # as a learner does before calling explain(root)
+    reference_root, reference_leaves = build()
+    reference_root.backward()
+    out = io.StringIO()
+    returned = explain(root, leaves, file=out)
+    assert list(returned.values()) == [leaf.grad for leaf in reference_leaves]
+    final = out.getvalue().split("Gradients of")[1].split("\n\n")[0].splitlines()[1:]
+    assert [line.split("=")[-1].strip() for line in final] == [number(r.grad) for r in reference_leaves]
+    held = [leaf for leaf, ref in zip(leaves, reference_leaves) if ref.grad != 0.0]
+    assert all(
+        f"{name}.grad = {number(leaf.grad)}" in out.getvalue()
+        for name, leaf in zip(returned, leaves)
+        if leaf in held
+    )
 
 
 def test_an_unknown_op_is_named():
@@ -191,14 +220,25 @@ def test_explain_command_on_graphs_without_a_walk(capsys, argv, last_line):
     assert capsys.readouterr().out.splitlines()[-1] == last_line
 
 
+PAGE = (Path(__file__).resolve().parents[1] / "docs" / "explain.md").read_text()
+
+
 @pytest.mark.parametrize("command", ["explain", "grad"])
-def test_readme_shows_what_the_commands_print(capsys, command):
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = readme.split(f"$ chainrule {command} ", 1)[1].split("```", 1)[0]
+def test_the_page_shows_what_the_commands_print(capsys, command):
+    block = PAGE.split(f"$ chainrule {command} ", 1)[1].split("```", 1)[0]
     command_line, shown = block.split("\n", 1)
     argv = shlex.split(command_line)
     assert main([command, *argv]) == 0
     assert capsys.readouterr().out == shown
+
+
+def test_the_pages_explain_after_backward_example_prints_the_note():
+    code = PAGE.split("## From Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    a, b = Value(2.0), Value(-3.0)
+    (a * b).tanh().backward()
+    assert f"∂out/∂a  =  {number(a.grad)}" in printed  # the derivative, not the doubled .grad
+    assert f"a.grad = {number(2 * a.grad)}" in printed.split("Note: ", 1)[1]
 
 
 def test_names_stay_distinct_when_labels_collide_with_made_up_names():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from pathlib import Path
@@ -43,7 +44,22 @@ def test_the_notebook_runs_top_to_bottom(tmp_path, dot):
     assert "image/svg+xml" in drawn or "text/html" in drawn or "text/plain" in drawn
     shown = by_source["from chainrule import walkthrough"].outputs[0]["data"]["text/html"]
     assert shown.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in shown
+    explained = _text(by_source["from chainrule import explain"])  # after o.backward(): the derivatives
+    assert "∂o/∂x1  =  -1.5\n" in explained and "Note: these leaves held gradients before" in explained
+    loop = by_source["import random"]  # the training loop, written out: the loss falls at every step
+    assert all(f"{call}" in loop.source for call in ("model.zero_grad()", "loss.backward()", "p.data -="))
+    printed = [float(x) for x in re.findall(r"^step +\d+  loss (\S+)$", _text(loop), re.M)]
+    assert (
+        len(printed) == 20
+        and all(a > b for a, b in itertools.pairwise(printed))
+        and printed[-1] < printed[0] / 10
+    )
+    assert _text(by_source["from chainrule import jit"]) == "the same losses as the engine's: True\n"
+    firsts = [cell.source.splitlines()[0] for cell in code]
+    uses_jit = [i for i, cell in enumerate(code) if "jit(" in cell.source]
+    assert firsts.index("import random") < firsts.index("from chainrule.demos import xor") < min(uses_jit)
+    assert firsts.index("from chainrule import jit") == min(uses_jit)  # jit is introduced in its own cell
     assert _text(by_source["from chainrule.demos import xor"]) == REFERENCE  # the reference log
-    moons_cell = by_source["from IPython.display import Image"]
+    moons_cell = by_source["import tempfile"]
     assert "after 30 steps: accuracy" in _text(moons_cell)
     assert any("image/png" in o.get("data", {}) for o in moons_cell.outputs)

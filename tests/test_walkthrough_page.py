@@ -86,13 +86,14 @@ def test_the_panel_prints_explains_lines_and_the_steps_follow_the_engine(name):
     firings, names, engine_root = _explained(build)
     order = topological_order(engine_root)
     forward = steps[1 : 1 + len(order)]
-    assert [step["values"] for step in forward] == [[[names[n], repr(n.data)]] for n in order]
+    assert [step["values"] for step in forward] == [[[names[n], repr(n.data), number(n.data)]] for n in order]
     seed, fired, done = steps[1 + len(order)], steps[2 + len(order) : -1], steps[-1]
-    assert seed["grads"] == [[names[engine_root], "1.0"]] and steps[0]["lines"] == []
+    assert seed["grads"] == [[names[engine_root], "1.0", "1"]] and steps[0]["lines"] == []
     assert [step["lines"][1:] for step in fired] == firings  # explain's printed lines, cell for cell
     final: dict[str, str] = {}
     for step in fired:
-        final.update(dict(step["grads"]))
+        final.update({name: exact for name, exact, _ in step["grads"]})
+        assert all(short == number(float(exact)) for _, exact, short in step["grads"])
     # every node's last gradient on the page is the .grad explain's backward() left, bit for bit
     assert final == {names[n]: repr(n.grad) for n in order if n is not engine_root}
     assert done["lines"][0] == f"Gradients of {names[engine_root]}:"
@@ -105,7 +106,7 @@ def test_the_page_only_reads_the_graph():
     steps = _page_data(walkthrough(root, inputs).html)["steps"]
     assert [(n.data, n.grad) for n in topological_order(root)] == before
     # leaves already holding gradients: the page still shows ∂root/∂leaf, what backward() gives fresh leaves
-    last = {name: grad for step in steps for name, grad in step.get("grads", [])}
+    last = {name: grad for step in steps for name, grad, _ in step.get("grads", [])}
     assert [last[leaf.label] for leaf in inputs] == [repr(leaf.grad) for leaf in inputs]
 
 
@@ -131,7 +132,7 @@ def test_a_label_over_two_lines_keeps_its_numbers_in_their_fields():
     node = re.search(r'<g class="node" data-node="two&#10;lines">(.*?)</g>', page, re.DOTALL)
     assert node is not None
     classes = re.findall(r'<text [^>]*class="(\w+)"[^>]*>([^<]*)</text>', node.group(1))
-    assert classes[-2:] == [("value", "data 1.5"), ("grad", "grad 2.0")]
+    assert classes[-2:] == [("value", "data 1.5"), ("grad", "grad 2")]  # explain's six digits
     assert [c for c, _ in classes[:-2]] == ["name"] * len(classes[:-2])
 
 
@@ -200,7 +201,7 @@ def test_in_a_browser_every_step_shows_the_engines_numbers(browser, tmp_path, na
     state = _state(page)  # the last step: every gradient is the engine's, bit for bit
     assert {n: s["grad"] for n, s in state.items()} == {names[n]: repr(n.grad) for n in order}
     assert {n: s["value"] for n, s in state.items()} == {names[n]: repr(n.data) for n in order}
-    assert all(f"grad {n.grad!r}" in state[names[n]]["shown"] for n in order)
+    assert all(f"grad {number(n.grad)}" in state[names[n]]["shown"] for n in order)
     assert page.is_disabled("#next")
     page.keyboard.press("Home")
     assert _counter(page) == f"step 0 of {total}"
@@ -260,9 +261,11 @@ def test_in_a_browser_injected_labels_show_as_text_and_never_run(browser, tmp_pa
     assert page.evaluate("window.pwned") is None
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.evaluate("document.querySelectorAll('script').length") == 2
-    for label in INJECTED:
-        node = page.locator("[data-node]").filter(has=page.locator(f"text={label}")).first
-        assert node.get_attribute("data-node") == label and node.is_visible()
+    shown = {g.get_attribute("data-node"): g for g in page.locator("[data-node]").all()}
+    for label in INJECTED:  # the node of that name shows the label as its text, and is on screen
+        assert shown[label].locator("text.name").all_text_contents() == [label] and shown[label].is_visible()
+    headings = " ".join(page.locator("text.name").all_text_contents())
+    assert f"{INJECTED[0]} * {INJECTED[1]}" in headings  # how the product was computed, as text too
     assert "<b>bold</b> & co" in page.inner_text("#lines") and page.title().startswith("<b>bold</b> & co")
     assert page.evaluate("window.pwned") is None
     assert opened.errors == [] and opened.other_requests() == []
@@ -291,7 +294,7 @@ def test_explain_command_writes_the_page(tmp_path, capsys):
     data = _page_data(path.read_text())
     a, b, c = Value(2.0), Value(-3.0), Value(10.0)
     (a * b + c).tanh().backward()
-    last = {name: grad for step in data["steps"] for name, grad in step.get("grads", [])}
+    last = {name: grad for step in data["steps"] for name, grad, _ in step.get("grads", [])}
     assert [last[n] for n in "abc"] == [repr(x.grad) for x in (a, b, c)]
     assert "tanh(a*b + c)   at a = 2, b = -3, c = 10" in path.read_text().split("</title>")[0]
 
@@ -307,3 +310,59 @@ def test_the_pages_static_files_are_package_data():
     static = root / "chainrule" / "show" / "static"
     files = [str(path.relative_to(static.parent)) for path in static.iterdir()]
     assert files and all(any(fnmatch.fnmatch(f, g) for g in globs["chainrule.show"]) for f in files)
+
+
+def two_neurons() -> tuple[Value, list[Value]]:
+    """A lecture's graph: MLP(2, [2, 1]) on two inputs, 26 nodes, 43 steps."""
+    import random
+
+    from chainrule import MLP
+
+    x = [Value(2.0, label="x1"), Value(-1.0, label="x2")]
+    out = MLP(2, [2, 1], rng=random.Random(0))(x)
+    assert isinstance(out, Value)
+    return out, x
+
+
+def _box(page, selector: str) -> dict[str, float]:
+    return page.locator(selector).first.bounding_box()
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_in_a_browser_a_lectures_graph_reads_at_that_width(browser, tmp_path, width):
+    root, inputs = two_neurons()
+    path = walkthrough(root).save(tmp_path / "walk.html")
+    opened = open_page(browser, path, width=width, height=800)
+    page = opened.page
+    total = int(_counter(page).split()[-1])
+    scale = float(page.get_attribute("#graph", "data-scale"))
+    natural = float(page.get_attribute("#graph svg", "width"))  # dot's size: 12pt Courier, 16 px
+    assert scale * 16 >= 12  # the nodes' text is never smaller than 12 px
+    graph = _box(page, "#graph")
+    if width >= 1280:  # the whole graph fits the window's width
+        assert _box(page, "#graph svg")["width"] <= graph["width"] and scale * natural <= width
+    out = _box(page, f'[data-node="{short_names(topological_order(root), root)[root]}"]')
+    assert graph["x"] <= out["x"] and out["x"] + out["width"] <= graph["x"] + graph["width"]  # output in view
+    top = graph["y"]
+    for k in range(1, total + 1):  # the graph never moves as the panel changes
+        page.keyboard.press("ArrowRight")
+        assert _box(page, "#graph")["y"] == top, f"the graph moved at step {k}"
+    names = short_names(topological_order(root), root)
+    for node in topological_order(root):  # short numbers on the nodes, the exact ones on a click
+        g = page.locator(f'[data-node="{names[node]}"]')
+        assert g.locator("text.value").text_content() == f"data {number(node.data)}"
+    leaf = inputs[0]
+    page.locator('[data-node="x1"]').click()
+    assert page.text_content("#detail") == f"x1   data {leaf.data!r}   grad {root_grad(root, leaf)!r}"
+    page.click("#zoom-in")
+    assert float(page.get_attribute("#graph", "data-scale")) == pytest.approx(scale * 1.25, rel=1e-3)
+    page.click("#fit")
+    assert float(page.get_attribute("#graph", "data-scale")) == scale
+    assert opened.errors == [] and opened.other_requests() == []
+
+
+def root_grad(root: Value, leaf: Value) -> float:
+    """∂root/∂leaf by the engine, on a copy of the graph built afresh."""
+    fresh_root, fresh_inputs = two_neurons()
+    fresh_root.backward()
+    return fresh_inputs[[x.label for x in fresh_inputs].index(leaf.label)].grad

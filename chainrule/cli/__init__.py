@@ -11,22 +11,32 @@ import os
 import sys
 from collections.abc import Sequence
 
+import chainrule
 from chainrule.cli.calculus import add_explain, add_grad
 from chainrule.cli.moons import add_moons
+from chainrule.cli.options import HintingParser
 from chainrule.cli.xor import add_xor
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = HintingParser(
         prog="chainrule",
         description="A scalar reverse-mode autodiff engine: the chain rule as a graph of closures.",
+        epilog="start with `chainrule xor`; `chainrule COMMAND --help` tells more",
     )
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    parser.add_argument("--version", action="version", version=f"chainrule {chainrule.__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     add_xor(commands)
     add_grad(commands)
     add_explain(commands)
     add_moons(commands)
+    parser.set_defaults(handler=lambda args: _help(parser))  # bare `chainrule`: the help, not an error
     return parser
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -116,6 +116,11 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
 def run_explain(args: argparse.Namespace) -> int:
     expression = _expression(args)
     inputs = list(expression.inputs.values())
+    if args.forward is not None and args.html:
+        args.error(
+            "argument --html: the walkthrough page shows the backward walk, and there is no forward-mode "
+            "page: drop --forward to write the walkthrough, or drop --html to print the forward trace"
+        )
     if args.forward is not None and args.forward not in expression.inputs:
         args.error(
             f"argument --forward: {args.forward} is not one of the names given a value in --at "

@@ -180,7 +180,8 @@ class _Builder:
         elif isinstance(node, ast.BinOp):
             if not isinstance(node.op, ast.Pow) and type(node.op) not in _OPERATORS:
                 symbol = _OPERATOR_SYMBOLS.get(type(node.op), type(node.op).__name__)
-                raise self._refuse(f"the operator {symbol} is not allowed: {_ALLOWED}", node)
+                hint = " (a power is written **, as in x**2)" if isinstance(node.op, ast.BitXor) else ""
+                raise self._refuse(f"the operator {symbol} is not allowed{hint}: {_ALLOWED}", node)
             self._check(node.left, used)
             self._check(node.right, used)
         elif isinstance(node, ast.Call):

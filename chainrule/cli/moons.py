@@ -22,10 +22,16 @@ def add_moons(commands: argparse._SubParsersAction) -> None:
         help=f"micrograd's demo: {moons.NETWORK} separates two moons",
         description=f"Train {moons.NETWORK} (ReLU, linear output) on two moons with hinge loss + "
         f"{defaults.alpha:g}·Σp² and SGD, lr {defaults.lr_start:g} → {defaults.lr_end:g}.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=options.HelpFormatter,
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the data and the weights")
-    parser.add_argument("--steps", type=options.bounded_int(0), default=defaults.steps, help="SGD steps")
+    parser.add_argument(
+        "--steps",
+        type=options.bounded_int(0),
+        default=defaults.steps,
+        help="SGD updates, numbered 0 to N-1 (each line: the loss before that update), then the accuracy "
+        "after all N; xor's log instead counts updates done and ends at step N",
+    )
     parser.add_argument("--n", type=options.bounded_int(2), default=defaults.n, help="number of points")
     parser.add_argument(
         "--noise", type=options.finite_float(allow_zero=True), default=defaults.noise, help="noise"

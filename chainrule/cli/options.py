@@ -13,7 +13,7 @@ import tempfile
 from argparse import ArgumentTypeError
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, NoReturn, TypeVar
 
 from chainrule.demos import plots
 from chainrule.demos.continuation import ContinuationError
@@ -24,6 +24,30 @@ from chainrule.storage import checkpoint
 PICTURES = (".png", ".svg", ".pdf")  # formats both matplotlib and Graphviz write
 
 Number = TypeVar("Number", int, float)
+
+
+class HintingParser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors also say what was probably meant."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:"):
+            words = message.split(":", 1)[1].split()
+            dashed = [word for word in words if word.startswith("-") and not word.startswith("--")]
+            if dashed:
+                message += (
+                    f"\n  an expression that starts with a minus reads as an option: put a space before it,"
+                    f' " {dashed[0]}", or -- before it, as in: --at NAME=VALUE -- "{dashed[0]}"'
+                )
+        super().error(message)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default in its help, unless it has none to show (no "(default: None)")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _read(text: str, kind: Callable[[str], Number], noun: str) -> Number:

@@ -14,10 +14,16 @@ def add_xor(commands: argparse._SubParsersAction) -> None:
         "xor",
         help=f"train {xor.network(defaults.hidden)} on XOR and print the reference log",
         description=f"Train {xor.network('hidden')} on XOR with SGD; every figure printed is computed.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=options.HelpFormatter,
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed for the initial weights")
-    parser.add_argument("--steps", type=options.bounded_int(0), default=defaults.steps, help="SGD steps")
+    parser.add_argument(
+        "--steps",
+        type=options.bounded_int(0),
+        default=defaults.steps,
+        help="SGD updates; the log counts updates done, from step 0 (before any) to step N (after the last), "
+        "while moons numbers each update, 0 to N-1",
+    )
     parser.add_argument("--lr", type=options.positive_float, default=defaults.lr, help="learning rate")
     parser.add_argument(
         "--hidden", type=options.bounded_int(1), default=defaults.hidden, help="hidden-layer width"

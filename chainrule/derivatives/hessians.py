@@ -32,7 +32,7 @@ def _gradient_graph(
 
 
 def hessian(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., Any]:
-    """H[i][j] = ∂²f/∂xᵢ∂xⱼ over the arguments at argnums (default: every positional argument).
+    """`H[i][j]` = ∂²f/∂xᵢ∂xⱼ over the arguments at argnums (default: every positional argument).
 
     A function of the same numbers as f, giving an n×n list of lists of floats (for an int argnums, the one
     second derivative as a float). Row i is one backward pass over the graph of ∂f/∂xᵢ."""

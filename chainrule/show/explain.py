@@ -182,28 +182,39 @@ def walk(root: Value, inputs: Sequence[Value] | None = None, *, fresh: bool = Fa
 def explain(
     root: Value, inputs: Sequence[Value] | None = None, file: TextIO | None = None
 ) -> dict[str, float]:
-    """Run root.backward() and print it step by step; return {input name: gradient} as printed.
+    """Print root's forward pass and backward walk, run root.backward(); return {input name: ∂root/∂input}.
 
     Printed: the forward pass in topological order; the backward walk in the engine's order (the node
     that fires, the gradient that arrived, ∂node/∂parent, what that adds, each parent's sum so far);
-    then ∂root/∂input for each input (default: every leaf). Leaves accumulate, as with backward().
+    then ∂root/∂input for each input (default: every leaf). The walk starts every leaf at 0, so what it
+    shows is the derivative of this root whatever .grad held before. backward() then adds to the leaves,
+    as it always does; a leaf whose .grad is not the ∂root/∂leaf printed (it held something) is named.
     """
     out = file or sys.stdout
-    replay = walk(root, inputs)
+    replay = walk(root, inputs, fresh=True)
     name = replay.root
     print("Forward pass, in topological order (every node after all of its parents):", file=out)
     print("\n".join(replay.forward_lines()), file=out)
     print(file=out)
-    print(
-        "Backward walk, in reverse topological order (a node fires once everything after it has):", file=out
-    )
+    print(_BACKWARD_TITLE, file=out)
     print(f"  {name}.grad = 1 (∂{name}/∂{name})", file=out)
     if replay.firings:
         print("\n".join(replay.walk_lines()), file=out)
+    order = topological_order(root)
+    held = {node: node.grad for node in order if not node._prev and node.grad != 0.0}
     root.backward()
 
     print(file=out)
     print(f"Gradients of {name}:", file=out)
     rows = [[f"∂{name}/∂{input_name}", "=", number(grad)] for input_name, grad in replay.gradients.items()]
     print("\n".join(table(rows)) if rows else "  (no inputs: nothing to report)", file=out)
+    if held:
+        names = short_names(order, root)
+        changed = ", ".join(f"{names[leaf]}.grad = {number(leaf.grad)}" for leaf in held)
+        print(
+            f"\nNote: these leaves held gradients before, and backward() added to them (leaves accumulate),\n"
+            f"so their .grad is not the ∂{name}/∂leaf above: {changed}.\n"
+            "Zero them first (model.zero_grad(), or leaf.grad = 0.0) to find the derivatives in .grad.",
+            file=out,
+        )
     return dict(replay.gradients)

@@ -4,11 +4,13 @@
 then lets a reader step: first each node's value in topological order, then `root.grad = 1`, then the
 backward walk in the engine's firing order. At each firing the node and the edges to its parents light
 up, a panel shows the lines `chainrule explain` prints for that firing, and each node shows its gradient
-as it is known at that step. Every number comes from explain's `walk`, the code that prints `explain`,
-and is written with `repr`: the page's numbers are the engine's, bit for bit.
+as it is known at that step. Every number comes from explain's `walk`, the code that prints `explain`:
+the nodes show it in explain's six digits, and a click on a node shows its `repr`, the engine's float
+bit for bit. The page is sized for a lecture: the graph fits the window (never below a readable size;
+then it scrolls, and drags), zooms with + and -, and the panel keeps one height, so nothing moves.
 
 Test contract (docs/pages.md): every graph node's <g> carries `data-node` (its name as explain prints
-it), `data-value` and `data-grad` (repr of the numbers shown at the current step); each is absent until
+it), `data-value` and `data-grad` (repr of the numbers known at the current step); each is absent until
 that number is known.
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 from chainrule.engine import Value
 from chainrule.runtime.extras import MissingProgramError, require
 from chainrule.show import html_page
-from chainrule.show.drawing import DOT_MISSING, escape_label, graph_parts
+from chainrule.show.drawing import DOT_MISSING, RANKDIRS, escape_label
 from chainrule.show.explain import Walk, walk
 from chainrule.show.names import check_root, number
 
@@ -67,11 +69,11 @@ def walkthrough(
     svg, height = _svg(root, the_walk, steps, rankdir, layout or _dot_program)
     title = title if title is not None else f"{the_walk.root}: the forward pass and the backward walk"
     body = _BODY.format(title=html.escape(title), svg=svg)
-    data = {"steps": steps, "nodes": [row.name for row in the_walk.nodes]}
+    data = {"steps": steps, "nodes": [row.name for row in the_walk.nodes], "root": the_walk.root}
     document = html_page.page(
         title, body, html_page.static_text("walkthrough.css"), html_page.static_text("walkthrough.js"), data
     )
-    return Walkthrough(document, height + 330)
+    return Walkthrough(document, height + 360)
 
 
 _BODY = """<header><h1>{title}</h1>
@@ -82,18 +84,27 @@ _BODY = """<header><h1>{title}</h1>
 <button id="next" type="button" title="ArrowRight">Next ▶</button>
 <button id="end" type="button" title="End">End</button>
 <span id="counter" aria-live="polite"></span>
+<span class="zoom"><button id="zoom-out" type="button" title="-">−</button>
+<button id="fit" type="button" title="0">Fit</button>
+<button id="zoom-in" type="button" title="+">+</button></span>
 </nav>
-<section id="panel"><p id="caption"></p><pre id="lines"></pre></section>
+<section id="panel"><p id="caption"></p><pre id="lines"></pre><p id="detail"></p></section>
 </header>
 <main id="graph">{svg}</main>
-<footer>Keys: ← → step, Home / End jump, Space plays. The nodes show the engine's floats (Python's repr);
-the panel prints them as <code>chainrule explain</code> does.</footer>"""
+<footer>Keys: ← → step, Home / End jump, Space plays, + / − zoom, 0 fits; drag to pan. The nodes and the
+panel print numbers as <code>chainrule explain</code> does; click a node for its exact value and gradient
+(Python's repr of the engine's float).</footer>"""
+
+
+def _known(name: str, x: float) -> list[str]:
+    """A number a step makes known: [node, repr (the exact float), the six digits explain prints]."""
+    return [name, repr(x), number(x)]
 
 
 def _steps(the_walk: Walk, seed: float) -> list[dict]:
     """What each step shows: a caption, the panel's lines, the node it is about, and the numbers it makes
-    known ([name, repr] pairs, in order). Step 0 is the bare graph; the page shows step k by applying
-    steps 1..k to it."""
+    known ([name, repr, short] triples, in order). Step 0 is the bare graph; the page shows step k by
+    applying steps 1..k to it."""
     root, rows = the_walk.root, the_walk.nodes
     forward = the_walk.forward_lines()
     header, forward = forward[0], forward[1:]
@@ -108,7 +119,7 @@ def _steps(the_walk: Walk, seed: float) -> list[dict]:
                 "lines": [header, line],
                 "focus": row.name,
                 "parents": list(row.parents),
-                "values": [[row.name, repr(row.value)]],
+                "values": [_known(row.name, row.value)],
             }
         )
     steps.append(
@@ -117,7 +128,7 @@ def _steps(the_walk: Walk, seed: float) -> list[dict]:
             "lines": [f"  {root}.grad = 1 (∂{root}/∂{root})"],
             "focus": root,
             "parents": [],
-            "grads": [[root, repr(seed)]],
+            "grads": [_known(root, seed)],
         }
     )
     backward_header, *table = the_walk.walk_lines()  # explain's backward table: one row per share
@@ -130,14 +141,14 @@ def _steps(the_walk: Walk, seed: float) -> list[dict]:
                 "lines": [backward_header, *table[: len(firing.shares)]],
                 "focus": firing.node,
                 "parents": [share.parent for share in firing.shares],
-                "grads": [[share.parent, repr(share.after)] for share in firing.shares],
+                "grads": [_known(share.parent, share.after) for share in firing.shares],
             }
         )
         table = table[len(firing.shares) :]
-    gradients = [[f"∂{root}/∂{name}", "=", number(grad)] for name, grad in the_walk.gradients.items()]
+    gradients = [f"∂{root}/∂{name} = {number(grad)}" for name, grad in the_walk.gradients.items()]
     steps.append(
         {
-            "caption": f"Done: the gradients of {root}, as root.backward() leaves them in .grad.",
+            "caption": f"Done: ∂{root}/∂input for each input, what backward() leaves in fresh leaves' .grad.",
             "lines": [f"Gradients of {root}:", *_columns(gradients)] if gradients else [],
             "focus": None,
             "parents": list(the_walk.gradients),
@@ -146,31 +157,39 @@ def _steps(the_walk: Walk, seed: float) -> list[dict]:
     return steps
 
 
-def _columns(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+def _columns(cells: list[str], per_line: int = 3) -> list[str]:
+    """The gradients, a few to a line (a lecture's graph has many inputs, and the panel stays short)."""
+    per_line = 1 if len(cells) <= 4 else per_line
+    width = max(len(cell) for cell in cells)
+    rows = [cells[i : i + per_line] for i in range(0, len(cells), per_line)]
+    return ["  " + "   ".join(cell.ljust(width) for cell in row).rstrip() for row in rows]
 
 
 def _svg(root: Value, the_walk: Walk, steps: list[dict], rankdir: str, layout: Layout) -> tuple[str, int]:
-    """The graph laid out by dot, made addressable: node <g>s get data-node, and each op node and
-    edge gets data-of (the name of the node it computes), so the script can light a step up."""
-    graph, nodes, edges = graph_parts(root, rankdir)
-    name_of = {f"v{i}": row.name for i, row in enumerate(the_walk.nodes)}
+    """The graph laid out (by Graphviz's dot, or `layout`), made addressable: node <g>s get data-node,
+    and each edge gets data-of (the name of the node it goes into), so the script can light a step up.
+
+    One record per Value: its name and how it was computed (`n3 = n1 * n2`), its value, its gradient; no
+    separate node for the op (as the drawing has), so a lecture's graph is half as wide."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    ids = {row.name: f"v{i}" for i, row in enumerate(the_walk.nodes)}
+    name_of = {node_id: name for name, node_id in ids.items()}
     widest = _widest_texts(the_walk, steps)
     lines = [
         "digraph {",
-        f'\tgraph [rankdir="{graph["rankdir"]}" bgcolor="transparent" ranksep="0.25" nodesep="0.15"]',
+        f'\tgraph [rankdir="{rankdir}" bgcolor="transparent" ranksep="0.3" nodesep="0.12"]',
+        '\tnode [shape="record" fontname="Courier" fontsize="12" margin="0.06,0.02"]',
+        '\tedge [arrowsize="0.7"]',
     ]
-    lines.append('\tnode [fontname="Courier" fontsize="12" margin="0.05,0.02"]')
-    for node_id, attributes in nodes:
-        if node_id in name_of:  # a Value: three fields wide enough for the longest number they will show
-            name = name_of[node_id]
-            fields = (name, *widest[name])
-            attributes = {**attributes, "label": " | ".join(escape_label(f) for f in fields)}
-        attributes = {**attributes, "id": node_id}
-        quoted = " ".join(f'{key}="{value}"' for key, value in attributes.items())
-        lines.append(f"\t{node_id} [{quoted}]")
-    lines += [f'\t{tail} -> {head} [id="{tail}-{head}"]' for tail, head in edges]
+    for row in the_walk.nodes:  # three fields, wide enough for the longest number each will show
+        heading = row.name if not row.op else f"{row.name} = {row.computed_as}"
+        label = " | ".join(escape_label(field) for field in (heading, *widest[row.name]))
+        lines.append(f'\t{ids[row.name]} [id="{ids[row.name]}" label="{label}"]')
+    for row in the_walk.nodes:
+        for k, parent in enumerate(row.parents):
+            tail, head = ids[parent], ids[row.name]
+            lines.append(f'\t{tail} -> {head} [id="{tail}-{head}-{k}"]')
     lines.append("}")
     return _addressable(layout("\n".join(lines) + "\n"), name_of)
 
@@ -188,10 +207,10 @@ def _widest_texts(the_walk: Walk, steps: list[dict]) -> dict[str, tuple[str, str
     """Per node, the longest value and gradient text it will show, so dot sizes the record to hold it."""
     grads: dict[str, list[str]] = {row.name: [] for row in the_walk.nodes}
     for step in steps:
-        for name, text in step.get("grads", []):
+        for name, _, text in step.get("grads", []):
             grads[name].append(text)
     return {
-        row.name: (f"data {row.value!r}", "grad " + max(grads[row.name] or ["?"], key=len))
+        row.name: (f"data {number(row.value)}", "grad " + max(grads[row.name] or ["?"], key=len))
         for row in the_walk.nodes
     }
 
@@ -217,14 +236,10 @@ def _addressable(raw: bytes, name_of: dict[str, str]) -> tuple[str, int]:
                 text.set("class", role)
             title = ET.SubElement(group, f"{{{SVG}}}title")
             title.text = name_of[node_id]
-        elif "-" in node_id:
-            tail, head = node_id.split("-", 1)
-            of = head.removesuffix("_op")
-            group.set("data-of", name_of[of])
-            if tail in name_of:
-                group.set("data-from", name_of[tail])
-        elif node_id.endswith("_op"):
-            group.set("data-of", name_of[node_id.removesuffix("_op")])
+        elif node_id.count("-") == 2:  # an edge, parent -> node
+            tail, head, _ = node_id.split("-")
+            group.set("data-of", name_of[head])
+            group.set("data-from", name_of[tail])
     svg.set("width", str(width))  # points to CSS pixels: the size dot meant
     svg.set("height", str(height))
     svg.set("role", "img")

@@ -23,6 +23,8 @@ README = (ROOT / "README.md").read_text()
         ("README.md", "# chainrule"),
         ("docs/index.md", "# chainrule"),
         ("docs/higher-order.md", "# Derivatives of derivatives"),
+        ("docs/math.md", "# chainrule.math, and ops of your own"),
+        ("docs/math.md", "## Ops of your own"),
     ],
 )
 def test_snippets_print_what_their_comments_say(page, section):

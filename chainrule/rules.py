@@ -60,8 +60,9 @@ class Rule:
     @property
     def symbol(self) -> str:
         """The op as a drawing labels it: the operator of `written`, or the function's name."""
-        if self.written.startswith(f"{self.name}("):
-            return self.name
+        called = re.match(r"(\w+)\(", self.written)  # `tanh(a)`, and a user's op by its function's name
+        if called:
+            return called.group(1)
         return re.sub(r"\b[abn]\b", "", self.written).strip() or self.name
 
     def value(self, o: Any, parents: Sequence[Any], n: Any = None) -> Any:

@@ -159,8 +159,9 @@ RULES: list[Rule] = [
         lambda o, a, b: o.value_power_slope(a, b),
         (
             lambda o, a, b, out, g: o.where(o.eq(b, 0), 0.0, b * o.value_power_slope(a, b - 1)) * g,
+            # d/db b·a^(b-1) = a^(b-1) + out·ln a, a^(b-1) being out/b (1/a at b = 0): IEEE at a = 0
             lambda o, a, b, out, g: (
-                (o.value_power(a, b - 1) + o.exponent_slope(a, b * o.value_power(a, b - 1))) * g
+                (o.where(o.eq(b, 0), o.quotient(1.0, a), o.quotient(out, b)) + o.exponent_slope(a, out)) * g
             ),
         ),
     ),

@@ -105,6 +105,8 @@ def power_slope(x: float, n: float) -> float:
 
 def value_power_slope(a: float, b: float) -> float:
     """d/da a^b for a variable exponent b: b·a^(b-1), with power_slope's cases, for a base a >= 0."""
+    if a < 0:
+        raise DomainError("** with a Value exponent needs a base >= 0, got {} (a^b = exp(b·ln a))", a)
     return power_slope(a, b)
 
 

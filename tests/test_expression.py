@@ -86,6 +86,18 @@ def test_a_name_used_twice_is_one_leaf():
     assert built.inputs["x"].grad == 2 * 3.0 + 1
 
 
+def test_every_argument_of_a_function_counts_its_names():
+    """`hypot(x, y)`: y is used (it is the second argument), and its gradient is the engine's."""
+    import chainrule.math as cm
+
+    built = evaluate("hypot(x, y) + atan2(y, x)", {"x": 3.0, "y": 4.0})
+    built.root.backward()
+    x, y = Value(3.0), Value(4.0)
+    expected = cm.hypot(x, y) + cm.atan2(y, x)
+    expected.backward()
+    assert (built.inputs["x"].grad, built.inputs["y"].grad) == (x.grad, y.grad)
+
+
 @pytest.mark.parametrize(
     ("text", "pointed_at", "complaint"),
     [
@@ -101,6 +113,8 @@ def test_a_name_used_twice_is_one_leaf():
         ("x if x else 1", "x if x else 1", "if/else"),
         ("x < 1", "x < 1", "comparisons"),
         ("tanh(x, x)", "tanh(x, x)", "exactly one argument"),
+        ("atan2(x, x.real)", "x.real", "attribute access"),  # the second argument is checked as the first
+        ("hypot(x, 1, open('f'))", "open", "may be called"),
         ("tanh(x=x)", "x=x", "keyword"),
         ("exp", "exp", "is a function"),
         ("x + __class__", "__class__", "names starting with _"),

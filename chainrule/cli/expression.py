@@ -186,7 +186,8 @@ class _Builder:
             self._check(node.right, used)
         elif isinstance(node, ast.Call):
             self._check_call(node)
-            self._check(node.args[0], used)
+            for argument in node.args:  # every argument, as the first: atan2(y, x), hypot(x, y, z)
+                self._check(argument, used)
         else:
             kind = _KINDS.get(type(node), type(node).__name__)
             raise self._refuse(f"{kind} not allowed: {_ALLOWED}", node)

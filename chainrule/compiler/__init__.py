@@ -130,7 +130,7 @@ def _result(data: Any, saved: tuple, program: Any) -> Any:
     """A JitResult for one Value; for a tuple of Values (a gradient), their floats as fn nested them."""
     if getattr(program, "several", False):
         return data
-    return JitResult(data, saved, program if grad_mode.enabled else None)
+    return JitResult(data, saved, program if grad_mode.is_enabled() else None)
 
 
 def jit(fn: Callable[..., Value], backend: str = "python") -> Jitted:

@@ -15,17 +15,15 @@ from typing import Any
 
 from chainrule.engine import Value
 from chainrule.rules import FUNCTIONS
+from chainrule.runtime.tracing import tracing_listeners
 
 Number = Value | float
 
 
 # Who is told when a derivative's graph depends on a branch on data (relu's `a > 0`, a special case at 0):
-# jit's tracing listens, since compiled code keeps the branch taken while tracing.
-listeners: list[Callable[[str], None]] = []
-
-
+# jit's tracing listens (in its own thread or task): compiled code keeps the branch taken while tracing.
 def _branched(what: str) -> None:
-    for listener in listeners:
+    for listener in tracing_listeners():
         listener(what)
 
 

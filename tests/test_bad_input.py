@@ -329,6 +329,17 @@ def test_g08_a_broken_graph_is_caught_naming_the_worst_input_and_both_numbers():
     assert found and float(found[1]) == numerical_gradient(leaves_the_graph, [1.5, 2.0])[0]  # ≈ 2x + 1 = 4
 
 
+# --- Compiled functions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [0, -1, 2.5, True, None, "8"])
+def test_j01_max_programs_must_be_a_whole_number_from_1(limit):
+    with pytest.raises(
+        ValueError, match=f"jit: max_programs must be a whole number >= 1, got {re.escape(repr(limit))}"
+    ):
+        chainrule.jit(product, max_programs=limit)
+
+
 # --- Checkpoints ----------------------------------------------------------------------------------
 
 

@@ -251,6 +251,27 @@ def test_two_traces_at_once_give_two_correct_programs_each_warned_only_of_its_ow
     assert compiled_grad == w.grad
 
 
+def test_one_jitted_function_called_from_threads_with_many_shapes():
+    w = Value(1.5)
+
+    def loss(xs):
+        return sum(((x * w - 1.0) ** 2 for x in xs), Value(0.0))
+
+    jitted = jit(loss, max_programs=4)
+
+    def calls(offset: int) -> Callable[[], list[float]]:
+        return lambda: [jitted([0.5 + i] * (1 + (i + offset) % 7)) for i in range(60)]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the cache's limit is reached: retracing is the point here
+        with _switching_often():
+            results = _in_threads(calls(0), calls(3))
+    for offset, got in zip((0, 3), results):
+        expected = [loss([Value(0.5 + i)] * (1 + (i + offset) % 7)).data for i in range(60)]
+        assert got == expected
+    assert len(jitted._programs) <= 4
+
+
 @pytest.mark.parametrize("mode", [no_grad, enable_grad])
 def test_a_new_thread_starts_with_grad_mode_on(mode):
     with mode():

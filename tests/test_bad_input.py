@@ -391,16 +391,17 @@ def test_c04_json_that_is_not_a_checkpoint(tmp_path, text, message):
 
 
 def _rewrite(path: Path, change) -> Path:
+    """The file with its content changed and summed again: a whole file, written by some other tool."""
     document = json.loads(path.read_text())
     change(document)
-    path.write_text(json.dumps(document))
+    path.write_text(json.dumps({**document, "sha256": ckpt.checksum(document)}))
     return path
 
 
 def test_c05_another_version(tmp_path):
-    path = _rewrite(_saved(tmp_path), lambda d: d.update(version=2))
+    path = _rewrite(_saved(tmp_path), lambda d: d.update(version=3))
     with pytest.raises(
-        CheckpointError, match=r"m\.json: checkpoint version 2; this chainrule reads version 1$"
+        CheckpointError, match=r"m\.json: checkpoint version 3; this chainrule reads versions 1 and 2$"
     ):
         chainrule.load(path)
 
@@ -452,6 +453,27 @@ def test_c09_load_state_dict_checks_everything_before_changing_anything(change, 
 def test_c10_saving_into_a_missing_directory_names_the_target(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"No such file or directory: '.*absent/m\.json'"):
         chainrule.save(MLP(2, [1]), tmp_path / "absent" / "m.json")
+
+
+def test_c11_a_changed_checkpoint_is_refused_as_damaged(tmp_path, capsys):
+    path = _saved(tmp_path)
+    text = path.read_text()
+    number = re.search(r'"layers\.0\.neurons\.0\.b": (-?\d\.\d)', text)
+    assert number
+    path.write_text(text.replace(number[0], number[0][:-1] + str(9 - int(number[1][-1]))))  # one digit
+    damaged = f"{path}: the file is damaged: its content does not match the SHA-256 saved in it"
+    with pytest.raises(CheckpointError, match=f"^{re.escape(damaged)}"):
+        chainrule.load(path)
+    chainrule.save(MLP(2, [4, 1]), path, {"command": "xor", "step": 5})  # an XOR run's checkpoint
+    path.write_text(path.read_text().replace('"step": 5', '"step": 9'))  # an edit by hand
+    assert f"argument --load: {damaged}" in _exit_2(capsys, "xor", "--load", str(path))
+    document = json.loads(path.read_text())
+    del document["sha256"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(
+        CheckpointError, match="damaged: a version 2 checkpoint carries a SHA-256 and this one has none"
+    ):
+        chainrule.load(path)
 
 
 # --- The command line -----------------------------------------------------------------------------

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -769,6 +771,65 @@ def test_e03_bad_values_for_names(capsys, at, message):
 def test_e04_values_outside_an_ops_domain(capsys, text, message):
     err = _exit_2(capsys, "grad", text, "--at", "x=0")
     assert message in err and "^" in err
+
+
+def _chainrule(*argv: str | bytes, folder: Path | None = None) -> subprocess.CompletedProcess:
+    """The command run as a terminal runs it: argv as bytes, and a stdout that is strict about its UTF-8."""
+    environment = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(TABLE.parent.parent)}
+    command = [sys.executable, "-m", "chainrule", *argv]
+    return subprocess.run(command, capture_output=True, env=environment, cwd=folder, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["grad", b"\xff"],
+            r"the expression '\xff' holds bytes that are not UTF-8 text: type it again, in UTF-8",
+        ),
+        (
+            ["grad", b"x+\xed\xa0\x80", "--at", "x=1"],
+            r"the expression 'x+\xed\xa0\x80' holds bytes that are not",
+        ),
+        (["explain", b"\xff"], r"the expression '\xff' holds bytes"),
+        (["explain", b"x+\xed\xa0\x80", "--at", "x=1"], r"the expression 'x+\xed\xa0\x80' holds bytes"),
+        (["grad", "x", "--at", b"x=\xff"], r"--at 'x=\xff' holds bytes that are not UTF-8 text"),
+        (["grad", "x", "--at", b"\xff=1"], r"--at '\xff=1' holds bytes"),
+        (
+            ["explain", "x", "--at", "x=1", "--forward", b"\xff"],
+            r"argument --forward: the name '\xff' holds bytes",
+        ),
+    ],
+)
+def test_e05_bytes_that_are_not_utf8(capsys, argv, message):
+    result = _chainrule(*argv)
+    assert result.returncode == 2 and result.stdout == b""
+    assert message.encode() in result.stderr and b"Traceback" not in result.stderr
+    # main() given the text Python made of those bytes (each undecodable byte a lone surrogate)
+    assert message in _exit_2(capsys, *(os.fsdecode(arg) for arg in argv))
+    assert "the expression '\\ud800' holds bytes" in _exit_2(capsys, "grad", "\ud800")  # a str from a caller
+
+
+def _partials(printed: str) -> list[str]:
+    return printed.splitlines()[1:]  # below the heading, which shows the expression as typed
+
+
+def test_e06_a_name_is_read_the_same_way_in_the_expression_and_in_at(capsys):
+    assert cli.main(["grad", "x**2 * y", "--at", "x=2", "y=0.5"]) == 0
+    plain = _partials(capsys.readouterr().out)
+    for argv in (["ｘ**2 * y", "--at", "ｘ=2", "y=0.5"], ["x**2 * y", "--at", "ｘ=2", "ｙ=0.5"]):
+        assert cli.main(["grad", *argv]) == 0
+        assert _partials(capsys.readouterr().out) == plain
+    assert cli.main(["explain", "ｘ*y", "--at", "x=2", "y=3", "--forward", "ｘ"]) == 0
+    assert "∂f/∂x = ḟ = 3" in capsys.readouterr().out
+    assert "x is given twice" in _exit_2(capsys, "grad", "x", "--at", "ｘ=1", "x=2")
+
+
+def test_x15_a_file_name_that_is_not_utf8_is_taken_as_given(tmp_path):
+    result = _chainrule("xor", "--steps", "0", "--html", b"\xff.html", folder=tmp_path)
+    assert result.returncode == 0 and b"Traceback" not in result.stderr
+    assert result.stdout.endswith(b"training page saved to \\udcff.html\n")  # the strict stdout escapes it
+    assert os.listdir(os.fsencode(tmp_path)) == [b"\xff.html"]
 
 
 # --- Numbers from the ecosystem, sin and cos, forward mode ------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from chainrule.cli import options
-from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, evaluate, parse_bindings
+from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, evaluate, name_of, parse_bindings
 from chainrule.runtime.extras import MissingExtraError, MissingProgramError, require
 from chainrule.show.drawing import render
 from chainrule.show.explain import explain
@@ -27,6 +27,14 @@ def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="the value of each name in the expression, e.g. --at a=2 b=-3",
     )
+
+
+def _name(text: str) -> str:
+    """--forward's NAME, read as the names of the expression and of --at are."""
+    try:
+        return name_of(text)
+    except ExpressionError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _expression(args: argparse.Namespace) -> Expression:
@@ -99,6 +107,7 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--forward",
         metavar="NAME",
+        type=_name,
         help="print the forward-mode trace instead: every node's value and its tangent d(node)/d(NAME)",
     )
     parser.set_defaults(handler=run_explain, error=parser.error)

@@ -42,7 +42,7 @@ class Value:
         self.data, self.grad = data, 0.0
         self.label, self._op, self._exponent = label, _op, _exponent  # _exponent: n of x**n, for readers
         # tuple, not set: a set orders by memory address, so the gradient sums would differ run to run
-        self._prev, self._backward = (_prev, _backward) if grad_mode.enabled else ((), _no_backward)
+        self._prev, self._backward = (_prev, _backward) if grad_mode.is_enabled() else ((), _no_backward)
 
     def __float__(self) -> float:
         """Refused: a plain float would drop the gradient (math.sin(v) asks for one)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -329,6 +331,17 @@ def test_g08_a_broken_graph_is_caught_naming_the_worst_input_and_both_numbers():
     assert found and float(found[1]) == numerical_gradient(leaves_the_graph, [1.5, 2.0])[0]  # ≈ 2x + 1 = 4
 
 
+# --- Compiled functions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [0, -1, 2.5, True, None, "8"])
+def test_j01_max_programs_must_be_a_whole_number_from_1(limit):
+    with pytest.raises(
+        ValueError, match=f"jit: max_programs must be a whole number >= 1, got {re.escape(repr(limit))}"
+    ):
+        chainrule.jit(product, max_programs=limit)
+
+
 # --- Checkpoints ----------------------------------------------------------------------------------
 
 
@@ -380,16 +393,17 @@ def test_c04_json_that_is_not_a_checkpoint(tmp_path, text, message):
 
 
 def _rewrite(path: Path, change) -> Path:
+    """The file with its content changed and summed again: a whole file, written by some other tool."""
     document = json.loads(path.read_text())
     change(document)
-    path.write_text(json.dumps(document))
+    path.write_text(json.dumps({**document, "sha256": ckpt.checksum(document)}))
     return path
 
 
 def test_c05_another_version(tmp_path):
-    path = _rewrite(_saved(tmp_path), lambda d: d.update(version=2))
+    path = _rewrite(_saved(tmp_path), lambda d: d.update(version=3))
     with pytest.raises(
-        CheckpointError, match=r"m\.json: checkpoint version 2; this chainrule reads version 1$"
+        CheckpointError, match=r"m\.json: checkpoint version 3; this chainrule reads versions 1 and 2$"
     ):
         chainrule.load(path)
 
@@ -441,6 +455,27 @@ def test_c09_load_state_dict_checks_everything_before_changing_anything(change, 
 def test_c10_saving_into_a_missing_directory_names_the_target(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"No such file or directory: '.*absent/m\.json'"):
         chainrule.save(MLP(2, [1]), tmp_path / "absent" / "m.json")
+
+
+def test_c11_a_changed_checkpoint_is_refused_as_damaged(tmp_path, capsys):
+    path = _saved(tmp_path)
+    text = path.read_text()
+    number = re.search(r'"layers\.0\.neurons\.0\.b": (-?\d\.\d)', text)
+    assert number
+    path.write_text(text.replace(number[0], number[0][:-1] + str(9 - int(number[1][-1]))))  # one digit
+    damaged = f"{path}: the file is damaged: its content does not match the SHA-256 saved in it"
+    with pytest.raises(CheckpointError, match=f"^{re.escape(damaged)}"):
+        chainrule.load(path)
+    chainrule.save(MLP(2, [4, 1]), path, {"command": "xor", "step": 5})  # an XOR run's checkpoint
+    path.write_text(path.read_text().replace('"step": 5', '"step": 9'))  # an edit by hand
+    assert f"argument --load: {damaged}" in _exit_2(capsys, "xor", "--load", str(path))
+    document = json.loads(path.read_text())
+    del document["sha256"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(
+        CheckpointError, match="damaged: a version 2 checkpoint carries a SHA-256 and this one has none"
+    ):
+        chainrule.load(path)
 
 
 # --- The command line -----------------------------------------------------------------------------
@@ -748,6 +783,65 @@ def test_e03_bad_values_for_names(capsys, at, message):
 def test_e04_values_outside_an_ops_domain(capsys, text, message):
     err = _exit_2(capsys, "grad", text, "--at", "x=0")
     assert message in err and "^" in err
+
+
+def _chainrule(*argv: str | bytes, folder: Path | None = None) -> subprocess.CompletedProcess:
+    """The command run as a terminal runs it: argv as bytes, and a stdout that is strict about its UTF-8."""
+    environment = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(TABLE.parent.parent)}
+    command = [sys.executable, "-m", "chainrule", *argv]
+    return subprocess.run(command, capture_output=True, env=environment, cwd=folder, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["grad", b"\xff"],
+            r"the expression '\xff' holds bytes that are not UTF-8 text: type it again, in UTF-8",
+        ),
+        (
+            ["grad", b"x+\xed\xa0\x80", "--at", "x=1"],
+            r"the expression 'x+\xed\xa0\x80' holds bytes that are not",
+        ),
+        (["explain", b"\xff"], r"the expression '\xff' holds bytes"),
+        (["explain", b"x+\xed\xa0\x80", "--at", "x=1"], r"the expression 'x+\xed\xa0\x80' holds bytes"),
+        (["grad", "x", "--at", b"x=\xff"], r"--at 'x=\xff' holds bytes that are not UTF-8 text"),
+        (["grad", "x", "--at", b"\xff=1"], r"--at '\xff=1' holds bytes"),
+        (
+            ["explain", "x", "--at", "x=1", "--forward", b"\xff"],
+            r"argument --forward: the name '\xff' holds bytes",
+        ),
+    ],
+)
+def test_e05_bytes_that_are_not_utf8(capsys, argv, message):
+    result = _chainrule(*argv)
+    assert result.returncode == 2 and result.stdout == b""
+    assert message.encode() in result.stderr and b"Traceback" not in result.stderr
+    # main() given the text Python made of those bytes (each undecodable byte a lone surrogate)
+    assert message in _exit_2(capsys, *(os.fsdecode(arg) for arg in argv))
+    assert "the expression '\\ud800' holds bytes" in _exit_2(capsys, "grad", "\ud800")  # a str from a caller
+
+
+def _partials(printed: str) -> list[str]:
+    return printed.splitlines()[1:]  # below the heading, which shows the expression as typed
+
+
+def test_e06_a_name_is_read_the_same_way_in_the_expression_and_in_at(capsys):
+    assert cli.main(["grad", "x**2 * y", "--at", "x=2", "y=0.5"]) == 0
+    plain = _partials(capsys.readouterr().out)
+    for argv in (["ｘ**2 * y", "--at", "ｘ=2", "y=0.5"], ["x**2 * y", "--at", "ｘ=2", "ｙ=0.5"]):
+        assert cli.main(["grad", *argv]) == 0
+        assert _partials(capsys.readouterr().out) == plain
+    assert cli.main(["explain", "ｘ*y", "--at", "x=2", "y=3", "--forward", "ｘ"]) == 0
+    assert "∂f/∂x = ḟ = 3" in capsys.readouterr().out
+    assert "x is given twice" in _exit_2(capsys, "grad", "x", "--at", "ｘ=1", "x=2")
+
+
+def test_x15_a_file_name_that_is_not_utf8_is_taken_as_given(tmp_path):
+    result = _chainrule("xor", "--steps", "0", "--html", b"\xff.html", folder=tmp_path)
+    assert result.returncode == 0 and b"Traceback" not in result.stderr
+    assert result.stdout.endswith(b"training page saved to \\udcff.html\n")  # the strict stdout escapes it
+    assert os.listdir(os.fsencode(tmp_path)) == [b"\xff.html"]
 
 
 # --- Numbers from the ecosystem, sin and cos, forward mode ------------------------------------------

@@ -206,9 +206,12 @@ def test_a_truncated_file_is_named_and_refused(tmp_path, fraction):
 
 
 def _edited(tmp_path: Path, edit) -> Path:
+    """The file with its content edited and summed again: a whole file, but not one chainrule can load."""
     path = _saved(tmp_path)
-    document = json.loads(path.read_text())
-    path.write_text(json.dumps(edit(document)))
+    document = edit(json.loads(path.read_text()))
+    if isinstance(document, dict):
+        document = {**document, "sha256": ckpt.checksum(document)}
+    path.write_text(json.dumps(document))
     return path
 
 
@@ -225,7 +228,7 @@ def _set(document: dict, keys: tuple, value) -> dict:
     [
         (lambda d: [], "not a chainrule checkpoint"),
         (lambda d: {"format": "other"}, "not a chainrule checkpoint"),
-        (lambda d: _set(d, ("version",), 2), "version 2; this chainrule reads version 1"),
+        (lambda d: _set(d, ("version",), 3), "version 3; this chainrule reads versions 1 and 2"),
         (lambda d: _set(d, ("model",), "Transformer"), "'Transformer' is not one this chainrule can build"),
         (lambda d: _set(d, ("architecture", "nouts"), [4, 3]), "MLP\\(3, \\[4, 3\\]\\) has 31 parameters"),
         (lambda d: _set(d, ("architecture", "nouts"), [4, "2"]), "positive whole numbers"),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chainrule.cli import main
 from chainrule.cli.expression import ExpressionError, evaluate, parse_bindings
@@ -217,3 +221,25 @@ def test_expression_error_is_a_value_error():
         evaluate("x + y", {"x": 1.0})
     with pytest.raises(ExpressionError):
         parse_bindings(["x"])
+
+
+# what a terminal hands over: any bytes, decoded as Python decodes argv (a byte that is not UTF-8 becomes
+# a lone surrogate), or any text; placed where the command line takes text
+ARGUMENT = st.one_of(st.binary(max_size=24).map(os.fsdecode), st.text(max_size=24))
+PLACES = {
+    "expression": lambda text: ["grad", text, "--at", "x=1"],
+    "explained": lambda text: ["explain", text],
+    "--at": lambda text: ["grad", "x*y", "--at", "y=2", text],
+    "--forward": lambda text: ["explain", "x", "--at", "x=1", "--forward", text],
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(ARGUMENT, st.sampled_from(sorted(PLACES)))
+def test_any_argument_gets_a_result_or_a_usage_error(text, place):
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()) as err:
+        try:
+            status = main(PLACES[place](text))
+        except SystemExit as stopped:
+            status = stopped.code
+    assert status in (0, 2), err.getvalue()

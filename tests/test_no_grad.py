@@ -49,19 +49,19 @@ def test_a_kept_result_holds_no_reference_to_its_operands():
 
 
 def test_the_mode_comes_back_after_the_block_nested_and_after_an_exception():
-    assert grad_mode.enabled
+    assert grad_mode.is_enabled()
     with no_grad():
         with no_grad():
-            assert not grad_mode.enabled
-        assert not grad_mode.enabled
+            assert not grad_mode.is_enabled()
+        assert not grad_mode.is_enabled()
         with enable_grad():
-            assert grad_mode.enabled
+            assert grad_mode.is_enabled()
             assert (Value(1.0) * 2)._prev
-        assert not grad_mode.enabled
-    assert grad_mode.enabled
+        assert not grad_mode.is_enabled()
+    assert grad_mode.is_enabled()
     with pytest.raises(ZeroDivisionError), no_grad():
         Value(1.0) / 0
-    assert grad_mode.enabled
+    assert grad_mode.is_enabled()
     assert (Value(1.0) * 2)._prev
 
 
@@ -72,7 +72,7 @@ def test_works_as_a_decorator():
 
     assert square(Value(3.0))._prev == ()
     assert square(Value(3.0))._prev == ()  # a decorator is reusable, unlike a used `with` object
-    assert grad_mode.enabled
+    assert grad_mode.is_enabled()
 
 
 def test_inference_gives_the_same_outputs_and_keeps_parameters_untouched():

@@ -41,6 +41,7 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _never_fail_to_print()
     try:
         return args.handler(args)
     except BrokenPipeError:
@@ -48,6 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # exit from raising again on the closed pipe
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _never_fail_to_print() -> None:
+    """Print what the terminal's encoding cannot show (a file name's bytes that are not UTF-8, ∂ under an
+    ASCII locale) escaped, as Python's stderr does, instead of ending in a UnicodeEncodeError."""
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from chainrule.cli import options
-from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, evaluate, parse_bindings
+from chainrule.cli.expression import FUNCTIONS, Expression, ExpressionError, evaluate, name_of, parse_bindings
 from chainrule.runtime.extras import MissingExtraError, MissingProgramError, require
 from chainrule.show.drawing import render
 from chainrule.show.explain import explain
@@ -39,6 +39,14 @@ def typed_expression(text: str, at: Sequence[str]) -> Expression:
     if root._prev and not root.label:
         root.label = "out" if "f" in bindings else "f"
     return expression
+
+
+def _name(text: str) -> str:
+    """--forward's NAME, read as the names of the expression and of --at are."""
+    try:
+        return name_of(text)
+    except ExpressionError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _expression(args: argparse.Namespace) -> Expression:
@@ -108,6 +116,7 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--forward",
         metavar="NAME",
+        type=_name,
         help="print the forward-mode trace instead: every node's value and its tangent d(node)/d(NAME)",
     )
     parser.set_defaults(handler=run_explain, error=parser.error)

@@ -11,6 +11,7 @@ import ast
 import keyword
 import math
 import operator
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -88,11 +89,35 @@ class Expression:
     inputs: dict[str, Value]
 
 
+def text_of(argument: str, what: str) -> str:
+    """The argument, unless it holds bytes that are not UTF-8 (Python hands them over as lone surrogates)."""
+    if not any(_is_surrogate(char) for char in argument):
+        return argument
+    shown = "".join(_escaped(char) if _is_surrogate(char) else char for char in argument)
+    raise ExpressionError(f"{what} '{shown}' holds bytes that are not UTF-8 text: type it again, in UTF-8")
+
+
+def _is_surrogate(char: str) -> bool:
+    return "\ud800" <= char <= "\udfff"
+
+
+def _escaped(surrogate: str) -> str:
+    """A byte that did not decode (U+DC80..U+DCFF) as the byte it was, \\xff; any other as \\ud800."""
+    code = ord(surrogate)
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def name_of(text: str, what: str = "the name") -> str:
+    """A name as Python reads one (NFKC: the full-width ｘ is x), so --at and the expression agree."""
+    return unicodedata.normalize("NFKC", text_of(text, what))
+
+
 def parse_bindings(items: Sequence[str]) -> dict[str, float]:
     """["x=1.5", "y=-2"] → {"x": 1.5, "y": -2.0}, refusing malformed items, odd names and repeats."""
     bindings: dict[str, float] = {}
     for item in items:
-        name, equals, text = (part.strip() for part in item.partition("="))
+        name, equals, text = (part.strip() for part in text_of(item, "--at").partition("="))
+        name = name_of(name)
         if not equals or not name or not text:
             raise ExpressionError(f"{item!r} is not name=value: write it like x=1.5")
         if not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name):
@@ -118,6 +143,7 @@ def parse_bindings(items: Sequence[str]) -> dict[str, float]:
 
 def evaluate(text: str, bindings: Mapping[str, float]) -> Expression:
     """Build the graph of `text` with each name bound to its value: the forward pass, done by the engine."""
+    text_of(text, "the expression")
     if "\n" in text or "\r" in text:
         raise ExpressionError("the expression must be on one line")
     return _Builder(text, bindings).build()
@@ -140,6 +166,8 @@ class _Builder:
             raise ExpressionError(
                 f"not a valid expression: {error.msg}", self.text, column, column + 1
             ) from None
+        except ValueError as error:  # a NUL character, before Python 3.12 (then a SyntaxError)
+            raise ExpressionError(f"not a valid expression: {error}") from None
         except (RecursionError, MemoryError):
             raise ExpressionError("the expression is too long a chain or nested too deeply to read") from None
         self.indent = indent

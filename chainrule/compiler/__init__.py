@@ -13,6 +13,9 @@ A backend is a class made from (fn, shape, tape) with `leaves`, `source`, `forwa
 from __future__ import annotations
 
 import functools
+import threading
+import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +26,9 @@ from chainrule.compiler.trace import JitTraceWarning, ValueArgument, normalize, 
 from chainrule.engine import Value
 from chainrule.runtime import collector
 
-__all__ = ["BACKENDS", "JitResult", "JitTraceWarning", "Jitted", "jit"]
+__all__ = ["BACKENDS", "MAX_PROGRAMS", "JitCacheWarning", "JitResult", "JitTraceWarning", "Jitted", "jit"]
+
+MAX_PROGRAMS = 32  # programs a jitted function keeps, one per argument shape, unless jit is told otherwise
 
 
 def _native(fn: Callable[..., Value], shape: Any, tape: Any) -> Any:
@@ -84,16 +89,27 @@ class JitResult(float):
     __str__ = float.__repr__  # print() and f-strings show the number
 
 
+class JitCacheWarning(UserWarning):
+    """A jitted function met more argument shapes than it keeps programs for: it will trace again."""
+
+
 class Jitted:
     """fn, traced once per argument shape and run as generated Python. See `jit`."""
 
-    def __init__(self, fn: Callable[..., Value], backend: str = "python") -> None:
+    def __init__(
+        self, fn: Callable[..., Value], backend: str = "python", max_programs: int = MAX_PROGRAMS
+    ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"jit: backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
+        if not isinstance(max_programs, int) or isinstance(max_programs, bool) or max_programs < 1:
+            raise ValueError(f"jit: max_programs must be a whole number >= 1, got {max_programs!r}")
         if backend == "native":  # fail now, naming the pip install, if numba is missing
             import chainrule.compiler.native  # noqa: F401
-        self.fn, self.backend = fn, backend
-        self._programs: dict[Any, Any] = {}
+        self.fn, self.backend, self.max_programs = fn, backend, max_programs
+        # shape -> program, least recently used first; the lock keeps it whole when threads call at once
+        self._programs: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._warned = False
         self._last: Any = None
         functools.update_wrapper(self, fn)
 
@@ -117,23 +133,47 @@ class Jitted:
         except ValueArgument:  # Values as arguments (a jitted fn called while tracing): the engine's job
             return self.fn(*args, **kwargs)
         key = (len(args), tuple(names), shape)
-        program = self._programs.get(key)
+        with self._lock:
+            program = self._programs.get(key)
+            if program is not None:
+                self._programs.move_to_end(key)
         if program is None:
             traced_args, traced_kwargs = normalized[: len(args)], dict(zip(names, normalized[len(args) :]))
-            program = self._programs[key] = _compile(self.fn, shape, traced_args, traced_kwargs, self.backend)
+            program = _compile(self.fn, shape, traced_args, traced_kwargs, self.backend)
+            self._keep(key, program)
         self._last = program
         data, saved = program.forward(normalized, program.leaves)
         return _result(data, saved, program)
+
+    def _keep(self, key: Any, program: Any) -> None:
+        """Hold a new program, dropping the least recently used past max_programs (warning the first time)."""
+        with self._lock:
+            self._programs[key] = program
+            full = len(self._programs) > self.max_programs
+            while len(self._programs) > self.max_programs:
+                self._programs.popitem(last=False)
+            first = full and not self._warned
+            self._warned = self._warned or full
+        if first:
+            name = getattr(self.fn, "__qualname__", repr(self.fn))
+            warnings.warn(
+                f"jit: {name} has been traced for more than {self.max_programs} argument shapes "
+                f"(max_programs={self.max_programs}): the least recently used programs are dropped, and a "
+                "shape met again is traced again, which costs far more than a call. Give it fewer shapes "
+                "(pad lists to a few lengths), or a larger jit(..., max_programs=N).",
+                JitCacheWarning,
+                stacklevel=3,  # the call of the jitted function
+            )
 
 
 def _result(data: Any, saved: tuple, program: Any) -> Any:
     """A JitResult for one Value; for a tuple of Values (a gradient), their floats as fn nested them."""
     if getattr(program, "several", False):
         return data
-    return JitResult(data, saved, program if grad_mode.enabled else None)
+    return JitResult(data, saved, program if grad_mode.is_enabled() else None)
 
 
-def jit(fn: Callable[..., Value], backend: str = "python") -> Jitted:
+def jit(fn: Callable[..., Value], backend: str = "python", max_programs: int = MAX_PROGRAMS) -> Jitted:
     """Compile fn: trace it with the engine once per argument shape, then run its graph as plain Python.
 
     fn takes numbers or (nested) lists or tuples of numbers and returns one Value built from them and from
@@ -146,11 +186,18 @@ def jit(fn: Callable[..., Value], backend: str = "python") -> Jitted:
     (`if x.data > 0:`) is frozen at trace time; a bool() of a Value while tracing warns
     (JitTraceWarning), an `if` on `.data` cannot be seen. A value computed under no_grad() inside fn
     is a constant, frozen at its traced value. Branches inside ops (relu, domain checks) run every
-    call. A new argument shape (another list length) traces again. `.source` is the generated code.
+    call. `.source` is the generated code.
+
+    A new argument shape (another list length) traces again: fn runs once with Values and its graph is
+    compiled, tens of µs a node with the python backend (several times a call run by the engine,
+    hundreds of times a compiled call), and the program is kept, a few hundred bytes a node. At most
+    `max_programs` are kept (MAX_PROGRAMS, 32, by default): past that the least recently used one is
+    dropped, its memory freed, and jit warns once (JitCacheWarning), naming fn. Calls that cycle
+    through more shapes than that trace every time.
 
     fn may also return a (nested) tuple of Values, as grad(f) and value_and_grad(f) do when traced: the
     call then returns the same nesting of floats, and there is no backward(). So jit(grad(f)) is f's
     gradient as generated code. A derivative that branches on data (relu's slope) keeps the branch taken
     while tracing; jit warns (JitTraceWarning) when it traces one.
     """
-    return Jitted(fn, backend)
+    return Jitted(fn, backend, max_programs)

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule import floatmath, grad_mode
-from chainrule.derivatives import gradients
 from chainrule.engine import Value
-from chainrule.math import values
+from chainrule.runtime import tracing
 
 
 class JitTraceWarning(UserWarning):
@@ -53,14 +52,21 @@ def _as_values(arg: Any, inputs: list[Value]) -> Any:
 
 
 def _warn_bool(value: Value) -> bool:
-    warnings.warn(
-        "jit: bool() of a Value while tracing. Python control flow that depends on data is frozen at "
-        "trace time: every compiled call takes the branch taken now. Branch with an op (relu) instead, "
-        "or call the function without jit.",
-        JitTraceWarning,
-        stacklevel=2,
-    )
+    if tracing.tracing_listeners():  # this thread or task is tracing; another one's bool() stays silent
+        warnings.warn(
+            "jit: bool() of a Value while tracing. Python control flow that depends on data is frozen at "
+            "trace time: every compiled call takes the branch taken now. Branch with an op (relu) instead, "
+            "or call the function without jit.",
+            JitTraceWarning,
+            stacklevel=2,
+        )
     return True  # what bool() of a Value is without the hook
+
+
+# Installed once, for good: a hook put in and taken out around each trace would be seen, or missed, by
+# every thread tracing at the time. Value defines no __bool__ of its own (so bool() is always True).
+if "__bool__" not in vars(Value):
+    Value.__bool__ = _warn_bool  # type: ignore[attr-defined]
 
 
 def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[Value]]:
@@ -68,18 +74,10 @@ def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[
     inputs: list[Value] = []
     value_args = _as_values(args, inputs)
     value_kwargs = {name: _as_values(arg, inputs) for name, arg in kwargs.items()}
-    hooked = "__bool__" not in vars(Value)
-    if hooked:
-        Value.__bool__ = _warn_bool  # type: ignore[attr-defined]  # only while tracing: Value defines none
-    branches: list[str] = []
-    values.listeners.append(branches.append)  # grad(f) called while tracing: its graph's branches
-    try:
-        with grad_mode.enable_grad(), gradients.graphs():  # a grad inside fn gives a graph, to compile
-            root = fn(*value_args, **value_kwargs)
-    finally:
-        values.listeners.remove(branches.append)
-        if hooked:
-            del Value.__bool__  # type: ignore[attr-defined]
+    branches: list[str] = []  # grad(f) called while tracing: its graph's branches on data
+    # a grad inside fn gives a graph, to compile
+    with tracing.listening(branches.append), grad_mode.enable_grad(), tracing.graphs():
+        root = fn(*value_args, **value_kwargs)
     if branches:
         warnings.warn(
             f"jit: a derivative built while tracing branches on data ({branches[0]}): every compiled call "

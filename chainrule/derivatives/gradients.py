@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import floatmath
 from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
+from chainrule.runtime.tracing import graphs, making_graphs
 
 Gradient = float | tuple[float, ...] | Value | tuple[Value, ...]  # Values when called with Values
 ArgNums = int | Sequence[int]
-
-_running = 0  # how many grad calls (or jit traces) are running their f now: inside one, gradients are graphs
-
-
-@contextmanager
-def graphs() -> Iterator[None]:
-    """Inside: grad and value_and_grad give graphs of Values even when called with numbers (jit's tracing)."""
-    global _running
-    _running += 1
-    try:
-        yield
-    finally:
-        _running -= 1
 
 
 def _is_index(n: object) -> bool:
@@ -92,7 +79,7 @@ def value_and_grad(
     @functools.wraps(f)
     def evaluate(*args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
         indices = argument_indices(argnums, args)
-        as_graph = _running > 0 or _holds_value(args) or _holds_value(tuple(kwargs.values()))
+        as_graph = making_graphs() or _holds_value(args) or _holds_value(tuple(kwargs.values()))
         arguments = list(args)
         with graphs(), enable_grad():
             for i in indices:  # a Value gets a node of its own (x·1): ∂f/∂x holds the rest constant

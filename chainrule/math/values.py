@@ -14,6 +14,7 @@ from typing import Any
 
 from chainrule.engine import Value
 from chainrule.rules import BY_FUNCTION, COMPARISONS, FLOATS, Rule, where
+from chainrule.runtime import tracing
 
 Number = Value | float
 
@@ -31,14 +32,9 @@ def node(rule: Rule, *parents: Number, n: float | None = None) -> Value:
     return Value(out, operands, rule.name, _backward, _exponent=n)  # attach, return
 
 
-# Who is told when a derivative's graph depends on a branch on data (relu's slope at 0): jit's tracing
-# listens, since compiled code keeps the branch taken while tracing.
-listeners: list[Callable[[str], None]] = []
-
-
 def _data(x: Any, what: str) -> Any:
     if isinstance(x, Value):
-        for listener in listeners:
+        for listener in tracing.tracing_listeners():  # jit's trace here: compiled code keeps the branch
             listener(what)
         return x.data
     return x

@@ -11,17 +11,31 @@ and again as the graph grows: on micrograd's moons demo (about 65,000 nodes a st
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# The collector's switch is one for the whole process, so the blocks of every thread are counted: the
+# first in turns it off, the last out puts back what the first found (two threads each restoring what
+# it saw could leave it off for good).
+_lock = threading.Lock()
+_inside = 0
+_was_enabled = False
 
 
 @contextmanager
 def paused() -> Iterator[None]:
     """Inside this block the cyclic collector does not run; as it was before, after it (even on error)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _inside, _was_enabled
+    with _lock:
+        if _inside == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _inside += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _lock:
+            _inside -= 1
+            if _inside == 0 and _was_enabled:
+                gc.enable()

@@ -2,15 +2,22 @@
 
 Loading reads JSON and nothing else (no pickle: a file never runs code), checks all of it, and only
 then builds the model, so a bad file gives an error and never a half-loaded model.
+
+A file carries "sha256": the SHA-256 of its content without that key, written canonically (json.dumps
+with sort_keys=True, separators=(",", ":"), ensure_ascii=True, as UTF-8). A file whose content does not
+match is damaged and refused, so a flipped bit never loads as another model. Version 1 files, saved
+before there was a checksum, still load.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
 import os
 import random
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,8 +26,14 @@ from typing import Any
 
 from chainrule.nn import MLP
 
+try:
+    import fcntl
+except ImportError:  # Windows: a file another process holds open cannot be removed, which is lock enough
+    fcntl = None  # type: ignore[assignment]
+
 FORMAT = "chainrule-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: with "sha256"; 1: without, still read
+CHECKSUM = "sha256"
 # JSON has no NaN or infinity; parameters that are not finite are written as these strings
 _NOT_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _ARCHITECTURE = ("nin", "nouts", "activation", "output_activation")
@@ -63,31 +76,83 @@ def save(model: MLP, path: PathLike, info: Mapping[str, Any] | None = None) -> N
         "parameters": {name: _encode(number) for name, number in model.state_dict().items()},
         "info": dict(info or {}),
     }
-    try:
-        text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    try:  # the document as load will read it (tuples as lists, keys as strings), to be summed as such
+        content = json.loads(json.dumps(document, allow_nan=False), object_pairs_hook=_unique_keys)
     except (TypeError, ValueError) as error:
         raise TypeError(f"info must hold plain JSON (numbers, strings, lists, dicts): {error}") from None
+    text = json.dumps({**content, CHECKSUM: checksum(content)}, indent=1) + "\n"
     _write_atomically(Path(path), text)
+
+
+def checksum(document: Mapping[str, Any]) -> str:
+    """The SHA-256 (hex) of a checkpoint's content: the document without "sha256", written canonically."""
+    content = {key: value for key, value in document.items() if key != CHECKSUM}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# A save writes `.NAME.<12 hex digits>.chainrule-tmp` beside NAME, locked (flock) until it is renamed
+# over NAME. One left behind by a save that was killed is unlocked (the system drops a dead process's
+# locks): the next save into the folder removes it, and nothing else.
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.chainrule-tmp", re.DOTALL)
 
 
 def _write_atomically(path: Path, text: str) -> None:
     directory = path.parent
-    temporary = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    # O_EXCL: never write through someone else's file; 0o666 less the umask, as open() would give
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as error:  # name the file the caller asked for, not our temporary one
-        raise type(error)(error.errno, error.strerror, str(path)) from None
+    _remove_interrupted_saves(directory)
+    descriptor, temporary = _locked_temporary(path)
     try:
         with open(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+            os.replace(temporary, path)  # still locked: no other save's sweep takes a file being written
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     _sync_directory(directory)
+
+
+def _locked_temporary(path: Path) -> tuple[int, Path]:
+    """A new temporary file beside path, opened for writing and locked: (its descriptor, its path)."""
+    while True:
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.chainrule-tmp"
+        # O_EXCL: never write through someone else's file; 0o666 less the umask, as open() would give
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as error:  # name the file the caller asked for, not our temporary one
+            raise type(error)(error.errno, error.strerror, str(path)) from None
+        if fcntl is None:
+            return descriptor, temporary
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        if os.fstat(descriptor).st_nlink:  # not swept away between its creation and the lock
+            return descriptor, temporary
+        os.close(descriptor)
+
+
+def _remove_interrupted_saves(directory: Path) -> None:
+    """Remove the temporary files of saves into `directory` that no running save holds (see _TEMPORARY)."""
+    try:
+        names = [entry.name for entry in os.scandir(directory) if _TEMPORARY.fullmatch(entry.name)]
+    except OSError:
+        return  # the save itself will name what is wrong with the folder
+    for name in names:
+        candidate = directory / name
+        try:
+            if fcntl is None:
+                candidate.unlink()  # refused while a save has it open
+                continue
+            descriptor = os.open(candidate, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError: a running save holds it
+            if os.path.samestat(os.fstat(descriptor), os.stat(candidate, follow_symlinks=False)):
+                candidate.unlink()
+        except OSError:
+            pass
+        finally:
+            os.close(descriptor)
 
 
 def _sync_directory(directory: Path) -> None:
@@ -115,6 +180,7 @@ def read(path: PathLike) -> Checkpoint:
     try:
         text = Path(path).read_bytes().decode("utf-8")
         document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+        _check_sum(document)
     except UnicodeDecodeError as error:
         raise CheckpointError(f"{path}: not a text file ({error})") from None
     except json.JSONDecodeError as error:
@@ -127,6 +193,21 @@ def read(path: PathLike) -> Checkpoint:
         return _from_document(document)
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: {error}") from None
+
+
+def _check_sum(document: Any) -> None:
+    """ValueError if the document's checksum does not match it, or a version 2 file has none."""
+    if not isinstance(document, dict):
+        return  # not a checkpoint at all: _from_document says so
+    damaged = "the file is damaged: "
+    if CHECKSUM in document:
+        if document[CHECKSUM] != checksum(document):
+            raise ValueError(
+                f"{damaged}its content does not match the SHA-256 saved in it, so it changed after it was "
+                "saved (a flipped bit, a bad copy, an edit); nothing was loaded. Use a copy you trust"
+            )
+    elif document.get("format") == FORMAT and document.get("version") == VERSION:
+        raise ValueError(f"{damaged}a version {VERSION} checkpoint carries a SHA-256 and this one has none")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -145,9 +226,9 @@ def _refuse_constant(name: str) -> float:
 def _from_document(document: Any) -> Checkpoint:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'not a chainrule checkpoint (no "format": "{FORMAT}" at the top)')
-    if document.get("version") != VERSION:
+    if document.get("version") not in (1, VERSION):
         raise ValueError(
-            f"checkpoint version {document.get('version')!r}; this chainrule reads version {VERSION}"
+            f"checkpoint version {document.get('version')!r}; this chainrule reads versions 1 and {VERSION}"
         )
     if document.get("model") != "MLP":
         raise ValueError(f"model {document.get('model')!r} is not one this chainrule can build (MLP)")

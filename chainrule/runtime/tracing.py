@@ -1,0 +1,46 @@
+"""What this thread, or this asyncio task, is in the middle of: a grad's f, a jit trace.
+
+Each is a contextvars.ContextVar, as grad mode is (grad_mode.py), so another thread never sees it:
+a thread that traces does not change what one beside it computes or is warned about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+Listener = Callable[[str], None]
+
+_graphs: ContextVar[bool] = ContextVar("chainrule_graphs", default=False)
+_listeners: ContextVar[tuple[Listener, ...]] = ContextVar("chainrule_tracing_listeners", default=())
+
+
+@contextmanager
+def graphs() -> Iterator[None]:
+    """Inside: grad and value_and_grad give graphs of Values even when called with numbers (jit's tracing)."""
+    token = _graphs.set(True)
+    try:
+        yield
+    finally:
+        _graphs.reset(token)
+
+
+def making_graphs() -> bool:
+    """Whether a grad's f or a jit trace is running here: then gradients are graphs, to compile or nest."""
+    return _graphs.get()
+
+
+@contextmanager
+def listening(listener: Listener) -> Iterator[None]:
+    """Inside: jit is tracing here, and `listener(what)` is told when a derivative branches on data."""
+    token = _listeners.set((*_listeners.get(), listener))
+    try:
+        yield
+    finally:
+        _listeners.reset(token)
+
+
+def tracing_listeners() -> tuple[Listener, ...]:
+    """The listeners of the traces running here (innermost last); none outside tracing."""
+    return _listeners.get()

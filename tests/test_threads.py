@@ -189,7 +189,12 @@ def test_asyncio_tasks_have_their_own_grad_mode():
             await asyncio.sleep(0)
             return started_off and _records()
 
-    assert asyncio.run(scenario()) == {
+    # in a thread of its own: Playwright's sync API (the page tests) keeps an event loop running in this one
+    results: list[dict[str, bool]] = []
+    runner = threading.Thread(target=lambda: results.append(asyncio.run(scenario())))
+    runner.start()
+    runner.join()
+    assert results[0] == {
         "evaluator, after the other task ran": False,
         "trainer, while the evaluator is in no_grad": True,
         "a task made under no_grad, in enable_grad": True,

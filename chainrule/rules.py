@@ -74,6 +74,40 @@ class Rule:
         return self.partials[i](o, *parents, *((n,) if self.exponent else ()), out, grad)
 
 
+class Written:
+    """A value of an interpreter that writes a row rather than computes it (source text, a formula):
+    each arithmetic operator calls `combine(operator, left, right)`; a reflected one (2 - x) swaps them."""
+
+    __slots__ = ()
+
+    def combine(self, operator: str, left: Any, right: Any) -> Any:
+        raise NotImplementedError
+
+    def __add__(self, other: Any) -> Any:
+        return self.combine("+", self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return self.combine("+", other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return self.combine("-", self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self.combine("-", other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return self.combine("*", self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self.combine("*", other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self.combine("/", self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self.combine("/", other, self)
+
+
 def call(rule: Rule, k: int, *args: float) -> float:
     """A user's op on floats (chainrule.primitive): k = 0 is its function, k = i + 1 its partial i."""
     assert rule.python is not None, f"{rule.name!r} is not a user's op"

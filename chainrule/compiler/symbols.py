@@ -26,7 +26,7 @@ def literal(x: float) -> str:
     return "-inf" if x < 0 else "inf" if x > 0 else "nan"
 
 
-class Symbol:
+class Symbol(rules.Written):
     """Source text that computes a value; `reads` are the variables it uses."""
 
     __slots__ = ("level", "reads", "text")
@@ -44,29 +44,8 @@ class Symbol:
         right_text = right.text if right.level > level else f"({right.text})"
         return Symbol(f"{left_text} {symbol} {right_text}", level, left.reads | right.reads)
 
-    def __add__(self, other: Any) -> Symbol:
-        return self._binary("+", SUM, self, other)
-
-    def __radd__(self, other: Any) -> Symbol:
-        return self._binary("+", SUM, other, self)
-
-    def __sub__(self, other: Any) -> Symbol:
-        return self._binary("-", SUM, self, other)
-
-    def __rsub__(self, other: Any) -> Symbol:
-        return self._binary("-", SUM, other, self)
-
-    def __mul__(self, other: Any) -> Symbol:
-        return self._binary("*", PRODUCT, self, other)
-
-    def __rmul__(self, other: Any) -> Symbol:
-        return self._binary("*", PRODUCT, other, self)
-
-    def __truediv__(self, other: Any) -> Symbol:
-        return self._binary("/", PRODUCT, self, other)
-
-    def __rtruediv__(self, other: Any) -> Symbol:
-        return self._binary("/", PRODUCT, other, self)
+    def combine(self, operator: str, left: Any, right: Any) -> Symbol:
+        return self._binary(operator, SUM if operator in "+-" else PRODUCT, left, right)
 
     def __neg__(self) -> Symbol:
         return Negated(self)

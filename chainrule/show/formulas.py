@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.rules import Rule
+from chainrule.rules import Rule, Written
 from chainrule.show.names import number
 
 _COMPARISON, _SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5, 9
 
 
-class Formula:
+class Formula(Written):
     """Math text with its precedence; `one` marks the gradient set to 1."""
 
     __slots__ = ("level", "one", "over", "text")
@@ -32,29 +32,13 @@ class Formula:
         right_text = right.text if right.level > level else f"({right.text})"
         return Formula(f"{left_text}{symbol}{right_text}", level)
 
-    def __add__(self, other: Any) -> Formula:
-        return self._binary(" + ", _SUM, self, other)
-
-    def __radd__(self, other: Any) -> Formula:
-        return self._binary(" + ", _SUM, other, self)
-
-    def __sub__(self, other: Any) -> Formula:
-        return self._binary(" - ", _SUM, self, other)
-
-    def __rsub__(self, other: Any) -> Formula:
-        return self._binary(" - ", _SUM, other, self)
-
-    def __mul__(self, other: Any) -> Formula:
-        return _product(self, _formula(other))
-
-    def __rmul__(self, other: Any) -> Formula:
-        return _product(_formula(other), self)
-
-    def __truediv__(self, other: Any) -> Formula:
-        return _quotient(self, _formula(other))
-
-    def __rtruediv__(self, other: Any) -> Formula:
-        return _quotient(_formula(other), self)
+    def combine(self, operator: str, left: Any, right: Any) -> Formula:
+        left, right = _formula(left), _formula(right)
+        if operator == "*":
+            return _product(left, right)
+        if operator == "/":
+            return _quotient(left, right)
+        return self._binary(f" {operator} ", _SUM, left, right)
 
     def __neg__(self) -> Formula:
         if self.one:

@@ -87,10 +87,14 @@ def power(base: float, exponent: float) -> float:
         return -math.inf if base < 0 and _is_odd(exponent) else math.inf
 
 
-def value_power(a: float, b: float) -> float:
-    """a**b where the exponent b is a variable: a^b = exp(b·ln a) needs a base a >= 0."""
+def _refuse_negative_base(a: float) -> None:
     if a < 0:
         raise DomainError("** with a Value exponent needs a base >= 0, got {} (a^b = exp(b·ln a))", a)
+
+
+def value_power(a: float, b: float) -> float:
+    """a**b where the exponent b is a variable: a^b = exp(b·ln a) needs a base a >= 0."""
+    _refuse_negative_base(a)
     return power(a, b)
 
 
@@ -105,8 +109,7 @@ def power_slope(x: float, n: float) -> float:
 
 def value_power_slope(a: float, b: float) -> float:
     """d/da a^b for a variable exponent b: b·a^(b-1), with power_slope's cases, for a base a >= 0."""
-    if a < 0:
-        raise DomainError("** with a Value exponent needs a base >= 0, got {} (a^b = exp(b·ln a))", a)
+    _refuse_negative_base(a)
     return power_slope(a, b)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from chainrule import floatmath
 from chainrule.engine import Value
-from chainrule.math import table
+from chainrule.math import table  # registers the library's rows in the table
 from chainrule.math.primitive import primitive
 from chainrule.math.values import node
 from chainrule.rules import BY_NAME
@@ -33,7 +33,7 @@ BINARY = ("atan2", "copysign", "fmod")
 ROUNDING = ("floor", "ceil", "trunc")  # math's give ints for numbers; a Value's is a float
 
 
-def _function(name: str, arity: int, plain: Callable[..., Any]) -> Callable[..., Any]:
+def _function(name: str, plain: Callable[..., Any]) -> Callable[..., Any]:
     rule = BY_NAME[name]
 
     def function(*args: Any) -> Any:
@@ -59,8 +59,8 @@ def _rounding(name: str) -> Callable[[Number], Any]:
     return function
 
 
-_FUNCTIONS = {name: _function(name, 1, getattr(floatmath, name)) for name in UNARY}
-_FUNCTIONS |= {name: _function(name, 2, getattr(floatmath, name)) for name in BINARY}
+_FUNCTIONS = {name: _function(name, getattr(floatmath, name)) for name in UNARY}
+_FUNCTIONS |= {name: _function(name, getattr(floatmath, name)) for name in BINARY}
 _FUNCTIONS |= {name: _rounding(name) for name in ROUNDING}
 sqrt, cbrt, exp, exp2, expm1 = (_FUNCTIONS[n] for n in ("sqrt", "cbrt", "exp", "exp2", "expm1"))
 log2, log10, log1p = _FUNCTIONS["log2"], _FUNCTIONS["log10"], _FUNCTIONS["log1p"]

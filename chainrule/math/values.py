@@ -78,11 +78,13 @@ class _Values:
 
     def __getattr__(self, name: str) -> Any:
         if name in COMPARISONS:
-            return _comparison(name)
-        rule = BY_FUNCTION.get(name)
-        if rule is None:
+            found = _comparison(name)
+        elif name in BY_FUNCTION:
+            found = _op(BY_FUNCTION[name])
+        else:
             raise AttributeError(f"no op of the table computes {name!r}")
-        return _op(rule)
+        setattr(self, name, found)  # made once: a gradient graph asks for the same few ops at every node
+        return found
 
 
 VALUES = _Values()

@@ -237,3 +237,18 @@ def test_a_primitive_whose_partials_are_not_chainrules_says_so_for_second_deriva
     assert grad(my_sin)(0.3) == math.cos(0.3)
     with pytest.raises(TypeError, match=r"partial 1 of the op 'my_sin'.*chainrule's operations"):
         hessian(my_sin)(0.3)
+
+
+def test_a_primitives_name_never_reaches_the_generated_code_as_code(tmp_path, monkeypatch):
+    """A function's __name__ can hold any text: in the jit's source it is a comment, escaped."""
+    monkeypatch.chdir(tmp_path)
+
+    def double(x):
+        return 2.0 * x
+
+    double.__name__ = "double\nopen('pwned', 'w').close()\n#"
+    op = chainrule.primitive(lambda x, out: 2.0)(double)
+    compiled = jit(value_and_grad(lambda x: op(x) * x))
+    assert compiled(1.5) == value_and_grad(lambda x: op(x) * x)(1.5)
+    assert not (tmp_path / "pwned").exists()
+    assert "open('pwned'" not in [line.strip() for line in compiled.source.splitlines()]

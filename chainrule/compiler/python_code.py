@@ -34,10 +34,12 @@ def _comment(text: object) -> str:
 
 
 def _shown(tape: Tape, i: int) -> str:
-    """The op as the generated code's comments name it: `tanh`, `**2`."""
+    """The op as the generated code's comments name it: `tanh`, `**2`; a user's op (its function's
+    name, which may hold any text) as ascii() writes it, so it cannot end the comment's line."""
     rule, n = tape.rules[i], tape.exponents[i]
     assert rule is not None, "a leaf has no op to show"
-    return f"{rule.name}{n:g}" if n is not None and rule.exponent else rule.name
+    shown = f"{rule.name}{n:g}" if n is not None and rule.exponent else rule.name
+    return shown if shown.isascii() and shown.isprintable() else ascii(shown)
 
 
 def _pattern(shape: Any, names: Iterator[str]) -> str:

@@ -18,7 +18,7 @@ from op_cases import CASE_IDS, CASES, applier, apply
 from test_fuzz_gradients import programs
 
 import chainrule
-from chainrule import Value, jvp, no_grad
+from chainrule import Value, jvp, no_grad, value_and_grad
 from chainrule.derivatives.gradcheck import engine_gradient
 from chainrule.rules import RULES
 from chainrule.show.forward import explain_forward, forward_walk
@@ -300,3 +300,20 @@ def test_the_benchmark_runs_and_both_modes_agree():
     printed = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     rows = [line for line in printed.splitlines() if line.startswith("| 1 |") or line.startswith("| 3 |")]
     assert len(rows) == 2 and all(row.endswith("| yes |") for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("f", "point", "direction"),
+    [
+        (lambda x, y: x**y, (0.0, 0.5), (0.0, 1.0)),  # ∂/∂x is infinite at 0, and x does not move
+        (lambda a, b: a / b, (1.0, 1e-200), (1.0, 0.0)),  # ∂/∂b = -1e400 overflows, and b does not move
+        (lambda x: (x * 1.0) ** 0.5 + x * 0.0, (0.0,), (0.0,)),  # no input moves: the tangent is 0
+    ],
+)
+def test_a_zero_tangent_adds_zero_whatever_the_slope(f, point, direction):
+    """Forward mode agrees with the reverse pass wherever that is finite: a parent that does not move
+    adds 0, not 0·inf = NaN (as in JAX)."""
+    gradient = value_and_grad(f, tuple(range(len(point))))(*point)[1]
+    expected = sum(g * d for g, d in zip(gradient, direction) if d != 0)
+    tangent = jvp(f, point, direction)[1]
+    assert math.isfinite(tangent) and tangent == expected

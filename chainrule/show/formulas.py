@@ -85,6 +85,7 @@ def _power_slope(x: Formula, n: Formula) -> Formula:
 
 _SPECIAL = {
     "power_slope": _power_slope,
+    "value_power_slope": _power_slope,
     "exponent_slope": lambda a, out: Formula(f"{out.text}·ln {a.text}", _PRODUCT),
     "quotient": lambda a, b: _quotient(a, b),
     "divide": lambda a, b: _quotient(a, b),

@@ -77,6 +77,7 @@ class _Values:
             ) from error
 
     def __getattr__(self, name: str) -> Any:
+        found: Callable[..., Any]
         if name in COMPARISONS:
             found = _comparison(name)
         elif name in BY_FUNCTION:

@@ -318,8 +318,9 @@ def test_jit_returns_nested_tuples_as_fn_nested_them():
     compiled = chainrule.jit(lambda x, y: (x * y, (x + y, (x - y,))))
     assert compiled(3.0, 2.0) == (6.0, (5.0, (1.0,)))
     assert compiled(1.0, 4.0) == (4.0, (5.0, (-3.0,)))
+    assert chainrule.jit(lambda x: [x, {"twice": x * 2}])(1.5) == [1.5, {"twice": 3.0}]  # any tree of Values
     with pytest.raises(TypeError, match="must return a Value or a"):
-        chainrule.jit(lambda x: [x])(1.0)
+        chainrule.jit(lambda x: (x, "a"))(1.0)
 
 
 # --- the page's claim and the Newton example (docs/higher-order.md; test_readme.py runs its snippet) ---

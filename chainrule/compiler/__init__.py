@@ -22,9 +22,9 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule.compiler.python_code import PythonProgram, Restructure
 from chainrule.compiler.tape import record
-from chainrule.compiler.trace import JitTraceWarning, ValueArgument, normalize, trace
+from chainrule.compiler.trace import JitTraceWarning, ValueArgument, holds_packed, normalize, trace
 from chainrule.engine import Value
-from chainrule.runtime import collector
+from chainrule.runtime import collector, trees
 
 __all__ = ["BACKENDS", "MAX_PROGRAMS", "JitCacheWarning", "JitResult", "JitTraceWarning", "Jitted", "jit"]
 
@@ -48,13 +48,26 @@ BACKENDS: dict[str, Callable[..., Any]] = {"python": PythonProgram, "native": _n
 def _compile(fn: Callable[..., Value], shape: Any, args: tuple, kwargs: dict, backend: str) -> Any:
     """Trace fn and hand its tape to the backend, with the cyclic garbage collector paused
     (runtime/collector.py says why: tens of thousands of nodes are alive while tracing)."""
+    outputs: list[Any] = []  # the spec of the tree of Values fn returned (the tape gets a flat tuple)
     with collector.paused():
-        root, inputs = trace(fn, args, kwargs)
+        root, inputs = trace(functools.partial(_flat_outputs, fn, outputs), args, kwargs)
         if not isinstance(root, Value) and not getattr(BACKENDS[backend], "several_outputs", False):
             raise TypeError(f"jit: the {backend!r} backend compiles functions that return one Value")
         program = BACKENDS[backend](fn, shape, record(root, inputs))
-    program.positional = not kwargs  # traced without keyword arguments: a call's args can go straight in
+    program.outputs = outputs[0] if outputs else None
+    # traced without keyword arguments or packed ones: a call's args can go straight in
+    program.positional = not kwargs and not holds_packed(args)
     return program
+
+
+def _flat_outputs(fn: Callable[..., Any], outputs: list[Any], *args: Any, **kwargs: Any) -> Any:
+    """fn's result; a tree of Values (gradients) as the flat tuple of its leaves, its spec kept in outputs."""
+    out = fn(*args, **kwargs)
+    if trees.is_branch(out):
+        leaves, spec = trees.flatten(out, lambda leaf: leaf)
+        outputs.append(spec)
+        return tuple(leaves)
+    return out
 
 
 # --- the public face -------------------------------------------------------------------------------------
@@ -169,7 +182,7 @@ class Jitted:
 def _result(data: Any, saved: tuple, program: Any) -> Any:
     """A JitResult for one Value; for a tuple of Values (a gradient), their floats as fn nested them."""
     if getattr(program, "several", False):
-        return data
+        return data if program.outputs is None else trees.unflatten(program.outputs, data)
     return JitResult(data, saved, program if grad_mode.is_enabled() else None)
 
 

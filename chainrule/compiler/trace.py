@@ -1,7 +1,8 @@
 """Tracing: call a function once with Value leaves in place of its numbers, and keep the graph it builds.
 
-The arguments are numbers or (nested) lists and tuples of numbers; their shape (the nesting and the
-lengths) is what a compiled program is specialised to: another shape traces again.
+The arguments are numbers or (nested) lists, tuples, dicts and numpy arrays of numbers; their shape (the
+nesting, the lengths, a dict's keys, an array's shape) is what a compiled program is specialised to:
+another shape traces again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from chainrule import floatmath, grad_mode
 from chainrule.engine import Value
-from chainrule.runtime import tracing
+from chainrule.runtime import tracing, trees
 
 
 class JitTraceWarning(UserWarning):
@@ -24,27 +25,57 @@ class ValueArgument(Exception):  # noqa: N818 (a signal): a Value among the argu
     pass
 
 
+class Packed(list):
+    """A dict, an array or a namedtuple argument as the flat list of its numbers, which the compiled code
+    unpacks, and its spec, from which the trace rebuilds the same structure around Value leaves."""
+
+    spec: Any
+
+
 def normalize(arg: Any) -> tuple[Any, Any]:
     """(arg with every number a float, its shape: float, or a tuple of the items' shapes).
 
-    A list and a tuple of the same lengths have the same shape: the compiled code unpacks either."""
+    A list and a tuple of the same lengths have the same shape: the compiled code unpacks either. A dict,
+    numpy array or namedtuple is Packed: its shape a trees.Spec, equal only to one of the same structure."""
     if type(arg) is float:
         return arg, float
-    if isinstance(arg, list | tuple):
+    if type(arg) is list or type(arg) is tuple:
         pairs = [normalize(item) for item in arg]
         return type(arg)(p[0] for p in pairs), tuple(p[1] for p in pairs)
     if isinstance(arg, Value):
         raise ValueArgument
+    if trees.is_branch(arg):
+        if trees.any_leaf(arg, lambda x: isinstance(x, Value)):
+            raise ValueArgument
+        flat, spec = trees.flatten(arg, _number)
+        packed = Packed(flat)
+        packed.spec = spec
+        return packed, trees.Spec(spec, (float,) * len(flat))
+    return _number(arg), float
+
+
+def _number(arg: Any) -> float:
     if isinstance(arg, bool) or not isinstance(arg, numbers.Real):
         raise TypeError(
-            f"jit: arguments must be numbers or (nested) lists or tuples of numbers, got "
-            f"{type(arg).__name__}: {arg!r}; close over Values (a model's parameters) instead of passing them"
+            "jit: arguments must be numbers or (nested) lists, tuples, dicts or numpy arrays of numbers, "
+            f"got {type(arg).__name__}: {arg!r}; close over Values (a model's parameters) instead of "
+            "passing them"
         )
-    return floatmath.real(arg, "jit: an argument"), float  # numpy scalars and Fractions too
+    return floatmath.real(arg, "jit: an argument")  # numpy scalars and Fractions too
+
+
+def holds_packed(args: Any) -> bool:
+    """Whether normalized arguments hold a Packed one: the compiled code's unpacking cannot tell it from
+    a list, so such calls find their program by their shape, never by trying the last one."""
+    return isinstance(args, Packed) or (isinstance(args, list | tuple) and any(map(holds_packed, args)))
 
 
 def _as_values(arg: Any, inputs: list[Value]) -> Any:
     """The same nesting with a fresh Value leaf for every number (collected in inputs)."""
+    if isinstance(arg, Packed):
+        leaves = [Value(x) for x in arg]
+        inputs.extend(leaves)
+        return trees.unflatten(arg.spec, leaves)
     if isinstance(arg, list | tuple):
         return type(arg)(_as_values(item, inputs) for item in arg)
     inputs.append(Value(arg))

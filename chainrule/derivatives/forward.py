@@ -11,6 +11,7 @@ and forward mode needs n passes, one per input direction, but only one for a fun
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from chainrule.derivatives.gradients import as_root
 from chainrule.engine import Value, topological_order
 from chainrule.grad_mode import enable_grad
 from chainrule.rules import FLOATS, rule_of
+from chainrule.runtime import trees
 
 
 def terms(node: Value, tangents: Mapping[Value, float]) -> list[float]:
@@ -49,16 +51,23 @@ def tangent_walk(root: Value, seeds: Mapping[Value, float]) -> dict[Value, float
     return tangents
 
 
-def _numbers(name: str, items: object) -> list[float]:
+def _numbers(name: str, items: object) -> tuple[list[float], list[Any]]:
+    """The numbers of primals or tangents, all arguments' in turn, and each argument's spec."""
     if not isinstance(items, tuple | list):
         raise TypeError(
             f"jvp: {name} must be a tuple or list of numbers, one per argument of f, "
             f"got {type(items).__name__}: {items!r} (for one argument write ({items!r},))"
         )
+    numbers: list[float] = []
+    specs = []
     for i, item in enumerate(items):
-        if isinstance(item, Value):
-            raise TypeError(f"jvp: {name}[{i}] is a Value: jvp takes plain numbers")
-    return [floatmath.real(item, f"jvp: {name}[{i}]") for i, item in enumerate(items)]
+        what = f"jvp: {name}[{i}]"
+        if trees.any_leaf(item, lambda x: isinstance(x, Value)):
+            raise TypeError(f"{what} is a Value: jvp takes plain numbers")
+        flat, spec = trees.flatten(item, functools.partial(floatmath.real, what=what))
+        numbers += flat
+        specs.append(spec)
+    return numbers, specs
 
 
 def jvp(
@@ -66,14 +75,23 @@ def jvp(
 ) -> tuple[float, float]:
     """(f(x), ∇f(x)·v) at x = primals along v = tangents, by one forward walk: JAX's jvp for scalar f.
 
-    `f` is written with Value operations and takes one number per primal; a tangent is the speed at which
-    that argument moves. jvp(f, (2.0, 5.0), (1.0, 0.0)) is (f(2, 5), ∂f/∂x1 at (2, 5))."""
-    points, directions = _numbers("primals", primals), _numbers("tangents", tangents)
-    if len(points) != len(directions):
+    `f` is written with Value operations and takes one argument per primal: a number, or a tree of them
+    (a list, tuple, dict, numpy array), its tangent a tree of the same structure; a tangent is the speed
+    at which that argument moves. jvp(f, (2.0, 5.0), (1.0, 0.0)) is (f(2, 5), ∂f/∂x1 at (2, 5))."""
+    points, specs = _numbers("primals", primals)
+    directions, tangent_specs = _numbers("tangents", tangents)
+    if len(specs) != len(tangent_specs):
         raise ValueError(
-            f"jvp: {len(points)} primals but {len(directions)} tangents: give one tangent per primal"
+            f"jvp: {len(specs)} primals but {len(tangent_specs)} tangents: give one tangent per primal"
         )
+    for i, (spec, tangent_spec) in enumerate(zip(specs, tangent_specs)):
+        if spec != tangent_spec:
+            raise ValueError(
+                f"jvp: tangents[{i}] is not shaped as primals[{i}] ({trees.size(tangent_spec)} numbers "
+                f"against {trees.size(spec)}, or another structure): give it the same structure"
+            )
     leaves = [Value(x) for x in points]
+    arguments = trees.split(specs, leaves)
     with enable_grad():  # the graph is what the walk reads, even inside no_grad()
-        out = as_root(f(*leaves), f, "jvp: ")  # a number returned is a constant: its tangent is 0
+        out = as_root(f(*arguments), f, "jvp: ")  # a number returned is a constant: its tangent is 0
     return out.data, tangent_walk(out, dict(zip(leaves, directions)))[out]

@@ -10,9 +10,10 @@ from chainrule import floatmath
 from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
+from chainrule.runtime import trees
 from chainrule.runtime.tracing import graphs, making_graphs
 
-Gradient = float | tuple[float, ...] | Value | tuple[Value, ...]  # Values when called with Values
+Gradient = Any  # a tree shaped as its argument (a float for a number), or a tuple of them; Values in graphs
 ArgNums = int | Sequence[int]
 
 
@@ -21,9 +22,26 @@ def _is_index(n: object) -> bool:
 
 
 def _holds_value(x: Any) -> bool:
-    if isinstance(x, list | tuple):
-        return any(_holds_value(item) for item in x)
-    return isinstance(x, Value)
+    return trees.any_leaf(x, lambda leaf: isinstance(leaf, Value))
+
+
+def _own_leaf(x: Any) -> Value:
+    """A differentiated number as a leaf; a Value gets a node of its own (x·1): ∂f/∂x holds the rest
+    constant."""
+    return x * 1.0 if isinstance(x, Value) else Value(x)
+
+
+def leaves_of(args: list[Any], indices: Sequence[int]) -> tuple[list[Value], list[Any]]:
+    """Replace each argument at indices by the same tree of fresh leaves: (all their leaves, in turn;
+    each argument's spec)."""
+    leaves: list[Value] = []
+    specs = []
+    for i in indices:
+        flat, spec = trees.flatten(args[i], _own_leaf)
+        args[i] = trees.unflatten(spec, flat)
+        leaves += flat
+        specs.append(spec)
+    return leaves, specs
 
 
 def _check_argnums(argnums: ArgNums) -> tuple[int, ...]:
@@ -64,11 +82,13 @@ def argument_indices(argnums: ArgNums, args: Sequence[Any]) -> list[int]:
 def value_and_grad(
     f: Callable[..., Value | float], argnums: ArgNums = 0
 ) -> Callable[..., tuple[float | Value, Gradient]]:
-    """(f(x), ∂f/∂x) for the arguments at `argnums`: a float for an int argnums, a tuple for a sequence.
+    """(f(x), ∂f/∂x) for the arguments at `argnums`: one gradient for an int argnums, a tuple for a sequence.
 
-    `f` is written with Value operations (x * y, x.tanh()...) and called with plain numbers; the
-    arguments at `argnums` become leaves of a fresh graph (recorded even inside `no_grad()`), the
-    others are passed unchanged, and one backward pass gives every gradient.
+    `f` is written with Value operations (x * y, x.tanh()...) and called with plain numbers, or trees of
+    them: (nested) lists, tuples, dicts with string keys, numpy arrays of any shape. The numbers of the
+    arguments at `argnums` become leaves of a fresh graph (recorded even inside `no_grad()`), in the same
+    structure (an array becomes an array of Values), the others are passed unchanged, and one backward
+    pass gives every gradient, shaped as its argument: a float for a number, a float64 array for an array.
 
     Called with Values (an argument is one), or inside the f of another grad, or while jit traces, the
     result is made of Values instead: f's output, and gradients that are graphs (the table of local
@@ -82,17 +102,15 @@ def value_and_grad(
         as_graph = making_graphs() or _holds_value(args) or _holds_value(tuple(kwargs.values()))
         arguments = list(args)
         with graphs(), enable_grad():
-            for i in indices:  # a Value gets a node of its own (x·1): ∂f/∂x holds the rest constant
-                x = arguments[i]
-                arguments[i] = x * 1.0 if isinstance(x, Value) else Value(x)
+            leaves, specs = leaves_of(arguments, indices)
             out = f(*arguments, **kwargs)
         out = as_root(out, f)
         if as_graph:  # differentiated or traced from outside: the gradients are graphs too
-            built = gradient_graphs(out, [arguments[i] for i in indices])
+            built = trees.split(specs, gradient_graphs(out, leaves))
             return out, built[0] if _is_index(argnums) else tuple(built)
         out.backward()
-        grads = tuple(arguments[i].grad for i in indices)
-        return out.data, grads[0] if _is_index(argnums) else grads
+        grads = trees.split(specs, [leaf.grad for leaf in leaves])
+        return out.data, grads[0] if _is_index(argnums) else tuple(grads)
 
     return evaluate
 

@@ -7,74 +7,105 @@ own float backward() then runs over the gradient, once per row for `hessian`, on
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chainrule.derivatives.gradients import ArgNums, argument_indices, grad
+from chainrule import floatmath
+from chainrule.derivatives.gradients import ArgNums, argument_indices, grad, leaves_of
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
+from chainrule.runtime import trees
 
 
 def _gradient_graph(
     f: Callable[..., Any], argnums: ArgNums | None, args: Sequence[Any], kwargs: dict[str, Any]
-) -> tuple[list[Value], tuple[Value, ...]]:
-    """(the leaves standing for the arguments at argnums, ∂f/∂leaf for each as a graph)."""
+) -> tuple[list[Value], list[Any], list[Value]]:
+    """(the leaves standing for the numbers of the arguments at argnums, each argument's spec, ∂f/∂leaf
+    for each leaf as a graph)."""
     positions = tuple(range(len(args))) if argnums is None else argnums
-    single = isinstance(positions, int)
     indices = argument_indices(positions, args)
     arguments = list(args)
-    leaves = [Value(args[i]) for i in indices]
-    for i, leaf in zip(indices, leaves):
-        arguments[i] = leaf
     with enable_grad():
-        gradient: Any = grad(f, positions)(*arguments, **kwargs)  # Values: the arguments are Values
-    return leaves, (gradient,) if single else gradient
+        leaves, specs = leaves_of(arguments, indices)
+        gradient = grad(f, tuple(indices))(*arguments, **kwargs)  # Values: the arguments are Values
+    return leaves, specs, [g for tree in gradient for g in trees.flatten(tree, lambda g: g)[0]]
+
+
+def blocks(specs: list[Any], rows: list[list[Any]]) -> list[list[Any]]:
+    """rows (one per leaf, a number per leaf) cut into one block per pair of arguments, each a tree of
+    trees (trees.nested): for numbers, the rows themselves."""
+    starts = [0]
+    for spec in specs:
+        starts.append(starts[-1] + trees.size(spec))
+    cut = [slice(start, end) for start, end in itertools.pairwise(starts)]
+    return [
+        [trees.nested(outer, inner, [row[across] for row in rows[down]]) for inner, across in zip(specs, cut)]
+        for outer, down in zip(specs, cut)
+    ]
 
 
 def hessian(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., Any]:
     """`H[i][j]` = ∂²f/∂xᵢ∂xⱼ over the arguments at argnums (default: every positional argument).
 
-    A function of the same numbers as f, giving an n×n list of lists of floats (for an int argnums, the one
-    second derivative as a float). Row i is one backward pass over the graph of ∂f/∂xᵢ."""
+    A function of the same arguments as f, giving an n×n list of lists of floats for n numbers (for an int
+    argnums, the one second derivative as a float). An argument that is a tree (a list, a dict, an array)
+    gives a tree of trees, its structure around its own (an array of shape s gives one of shape s + s);
+    several arguments, a list of lists of those blocks (f of one tree: its block). Row i is one backward
+    pass over ∂f/∂xᵢ."""
 
     def matrix(*args: Any, **kwargs: Any) -> Any:
-        leaves, gradient = _gradient_graph(f, argnums, args, kwargs)
+        leaves, specs, gradient = _gradient_graph(f, argnums, args, kwargs)
         rows = []
         for g in gradient:
             for leaf in leaves:
                 leaf.grad = 0.0
             g.backward()
             rows.append([leaf.grad for leaf in leaves])
-        return rows[0][0] if isinstance(argnums, int) else rows
+        one = isinstance(argnums, int) or (argnums is None and len(specs) == 1 and specs[0] is not trees.LEAF)
+        return blocks(specs, rows)[0][0] if one else blocks(specs, rows)
 
     matrix.__name__ = matrix.__qualname__ = f"hessian_of_{getattr(f, '__name__', 'f')}"
     return matrix
 
 
-def hvp(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., list[float]]:
+def hvp(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., Any]:
     """H·v = ∇ₓ(∇f(x) · v): the Hessian times a vector, by reverse over reverse, never forming H.
 
-    `hvp(f)(primals, vector)`: primals are f's positional arguments, vector has one number per argument at
-    argnums (default: every one). One graph of ∇f, the dot product with v, one backward pass."""
+    `hvp(f)(primals, vector)`: primals is a tuple or list of f's positional arguments, vector a list with
+    one entry per argument at argnums (default: every one), shaped as that argument; the result is such a
+    list. Any other primals (a numpy array, a dict, a number) is f's one argument, and vector a tree of its
+    shape: then H·v comes back in that shape, so hvp(f) is scipy's hessp(x, p). One graph of ∇f, the dot
+    product with v, one backward pass."""
 
-    def product(primals: Sequence[Any], vector: Sequence[float]) -> list[float]:
-        for name, given in (("primals", primals), ("vector", vector)):
-            if not isinstance(given, Sequence) or isinstance(given, str):
-                raise TypeError(
-                    f"hvp: {name} must be a list or tuple (one number per argument), got "
-                    f"{type(given).__name__}: {given!r}; call it as hvp(f)((x, y), (vx, vy))"
-                )
-        leaves, gradient = _gradient_graph(f, argnums, tuple(primals), {})
-        if len(vector) != len(leaves):
-            chosen = "argument" if len(leaves) == 1 else "arguments"
+    def product(primals: Any, vector: Any) -> Any:
+        single = not isinstance(primals, list | tuple)
+        arguments, vectors = ((primals,), (vector,)) if single else (tuple(primals), vector)
+        if not single and (not isinstance(vector, list | tuple)):
+            raise TypeError(
+                f"hvp: the vector must be a list or tuple (one entry per argument), got "
+                f"{type(vector).__name__}: {vector!r}; call it as hvp(f)((x, y), (vx, vy))"
+            )
+        leaves, specs, gradient = _gradient_graph(f, argnums, arguments, {})
+        if len(vectors) != len(specs):
+            chosen = "argument" if len(specs) == 1 else "arguments"
             raise ValueError(
-                f"hvp: the vector has {len(vector)} numbers, but the Hessian is over {len(leaves)} {chosen} "
+                f"hvp: the vector has {len(vectors)} numbers, but the Hessian is over {len(specs)} {chosen} "
                 f"(argnums {argnums!r}): give one number per differentiated argument"
             )
+        numbers = []
+        for i, (spec, entry) in enumerate(zip(specs, vectors)):
+            what = f"hvp: the vector's entry {i}"
+            flat, shape = trees.flatten(entry, functools.partial(floatmath.real, what=what))
+            if shape != spec:
+                raise ValueError(f"hvp: the vector's entry {i} is not shaped as the argument it goes with")
+            numbers += flat
         with enable_grad():
-            dot = sum((g * Value(v) for g, v in zip(gradient, vector)), Value(0.0))
+            dot = sum((g * Value(v) for g, v in zip(gradient, numbers)), Value(0.0))
         dot.backward()
-        return [leaf.grad for leaf in leaves]
+        shaped = trees.split(specs, [leaf.grad for leaf in leaves])
+        return shaped[0] if single else shaped
 
     product.__name__ = product.__qualname__ = f"hvp_of_{getattr(f, '__name__', 'f')}"
     return product

@@ -6,6 +6,7 @@ from chainrule.derivatives.forward import jvp
 from chainrule.derivatives.gradcheck import GradcheckError, gradcheck
 from chainrule.derivatives.gradients import grad, value_and_grad
 from chainrule.derivatives.hessians import hessian, hvp
+from chainrule.derivatives.jacobians import jacfwd, jacobian
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad, no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
@@ -35,6 +36,8 @@ __all__ = [
     "hessian",
     "hinge",
     "hvp",
+    "jacfwd",
+    "jacobian",
     "jit",
     "jvp",
     "load",

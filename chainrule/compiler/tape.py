@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chainrule.engine import Value, topological_order
+from chainrule.derivatives.forward import joint_order
+from chainrule.engine import Value
 from chainrule.rules import Rule, rule_of
 
 
@@ -38,23 +39,10 @@ def _roots(output: Any) -> list[Value]:
     return [output] if isinstance(output, Value) else [v for item in output for v in _roots(item)]
 
 
-def _order(output: Any) -> list[Value]:
-    """The engine's topological order behind one root; behind several, theirs in turn, each node once."""
-    if isinstance(output, Value):
-        return topological_order(output)
-    order, seen = [], set()
-    for root in _roots(output):
-        for node in topological_order(root) if root not in seen else ():
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    return order
-
-
 def record(root: Any, inputs: list[Value]) -> Tape:
     """The tape of the graph behind root (a Value, or a nested tuple of them); inputs are the leaves that
     stand for the call's numbers."""
-    order = _order(root)  # the engine's order: the sums run as backward() runs them
+    order = joint_order(_roots(root))  # the engine's order: the sums run as backward() runs them
     index = {id(node): i for i, node in enumerate(order)}
     is_input = {id(leaf) for leaf in inputs}
     parents = tuple(tuple(index[id(p)] for p in node._prev) for node in order)

@@ -23,19 +23,29 @@ from chainrule.rules import FLOATS, rule_of
 from chainrule.runtime import trees
 
 
-def terms(node: Value, tangents: Mapping[Value, float]) -> list[float]:
+def terms(node: Value, tangents: Mapping[Value, Any], interpreter: Any = FLOATS) -> list[Any]:
     """Per parent of node: ∂node/∂parent × its tangent (the row's partial with grad = that tangent).
 
     A parent whose tangent is 0 adds 0, as in JAX: it does not move, whatever the local slope (an
-    infinite slope times 0 would be NaN where the reverse pass, which never forms that product, is finite)."""
-    rule, data = rule_of(node), [parent.data for parent in node._prev]
+    infinite slope times 0 would be NaN where the reverse pass, which never forms that product, is finite).
+    Run on VALUES (tangents that are Values), the terms are graphs, to differentiate or compile."""
+    rule = rule_of(node)
+    graph = interpreter is not FLOATS
+    parents, out = (node._prev, node) if graph else ([parent.data for parent in node._prev], node.data)
     return [
-        rule.share(i, FLOATS, data, node._exponent, node.data, tangents[parent]) if tangents[parent] else 0.0
+        rule.share(i, interpreter, parents, node._exponent, out, tangents[parent])
+        if _moves(tangents[parent])
+        else 0.0
         for i, parent in enumerate(node._prev)
     ]
 
 
-def summed(shares: list[float]) -> float:
+def _moves(tangent: Any) -> bool:
+    """A tangent that is not the number 0 (a Value always: its bool() would be a branch on data)."""
+    return isinstance(tangent, Value) or tangent != 0.0
+
+
+def summed(shares: list[Any]) -> Any:
     """0 + the shares, left to right (not sum(): since Python 3.12 it compensates, so other last bits)."""
     total = 0.0
     for share in shares:
@@ -43,11 +53,30 @@ def summed(shares: list[float]) -> float:
     return total
 
 
-def tangent_walk(root: Value, seeds: Mapping[Value, float]) -> dict[Value, float]:
-    """Every node's tangent in topological order: a leaf's from seeds (else 0), a node's Σ of its terms."""
-    tangents: dict[Value, float] = {}
-    for node in topological_order(root):
-        tangents[node] = summed(terms(node, tangents)) if node._prev else seeds.get(node, 0.0)
+def joint_order(roots: Sequence[Value]) -> list[Value]:
+    """The engine's topological order behind one root; behind several, theirs in turn, each node once."""
+    if len(roots) == 1:
+        return topological_order(roots[0])
+    order, seen = [], set()
+    for root in roots:
+        for node in topological_order(root) if root not in seen else ():
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    return order
+
+
+def tangent_walk(
+    root: Value | Sequence[Value], seeds: Mapping[Value, Any], interpreter: Any = FLOATS
+) -> dict[Value, Any]:
+    """Every node's tangent in topological order (behind one root or several): a seeded node's from seeds
+    (what lies behind it is held still, as behind a source of grad), another leaf's 0, a node's Σ of terms."""
+    tangents: dict[Value, Any] = {}
+    for node in joint_order([root] if isinstance(root, Value) else root):
+        if node in seeds or not node._prev:
+            tangents[node] = seeds.get(node, 0.0)
+        else:
+            tangents[node] = summed(terms(node, tangents, interpreter))
     return tangents
 
 

@@ -21,7 +21,7 @@ def _is_index(n: object) -> bool:
     return isinstance(n, int) and not isinstance(n, bool)
 
 
-def _holds_value(x: Any) -> bool:
+def holds_value(x: Any) -> bool:
     return trees.any_leaf(x, lambda leaf: isinstance(leaf, Value))
 
 
@@ -44,7 +44,7 @@ def leaves_of(args: list[Any], indices: Sequence[int]) -> tuple[list[Value], lis
     return leaves, specs
 
 
-def _check_argnums(argnums: ArgNums) -> tuple[int, ...]:
+def check_argnums(argnums: ArgNums) -> tuple[int, ...]:
     positions: object = (argnums,) if _is_index(argnums) else argnums
     if not isinstance(positions, Sequence) or isinstance(positions, str) or not positions:
         raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
@@ -68,7 +68,7 @@ def as_root(out: object, f: Callable[..., Any], who: str = "") -> Value:
 
 def argument_indices(argnums: ArgNums, args: Sequence[Any]) -> list[int]:
     """The positions argnums names in a call with these args (negative ones counted from the end)."""
-    positions = _check_argnums(argnums)
+    positions = check_argnums(argnums)
     if any(not -len(args) <= n < len(args) for n in positions):
         raise ValueError(
             f"argnums {argnums!r} is out of range for a call with {len(args)} positional arguments"
@@ -94,12 +94,12 @@ def value_and_grad(
     result is made of Values instead: f's output, and gradients that are graphs (the table of local
     derivatives run with Values), so they can be differentiated again.
     """
-    _check_argnums(argnums)  # refused when grad is made, not at its first call
+    check_argnums(argnums)  # refused when grad is made, not at its first call
 
     @functools.wraps(f)
     def evaluate(*args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
         indices = argument_indices(argnums, args)
-        as_graph = making_graphs() or _holds_value(args) or _holds_value(tuple(kwargs.values()))
+        as_graph = making_graphs() or holds_value(args) or holds_value(tuple(kwargs.values()))
         arguments = list(args)
         with graphs(), enable_grad():
             leaves, specs = leaves_of(arguments, indices)

@@ -33,6 +33,17 @@ def _gradient_graph(
     return leaves, specs, [g for tree in gradient for g in trees.flatten(tree, lambda g: g)[0]]
 
 
+def backward_rows(roots: list[Value], leaves: list[Value]) -> list[list[float]]:
+    """Per root, d(root)/d(leaf) for each leaf: one backward pass each, the leaves zeroed before it."""
+    rows = []
+    for root in roots:
+        for leaf in leaves:
+            leaf.grad = 0.0
+        root.backward()
+        rows.append([leaf.grad for leaf in leaves])
+    return rows
+
+
 def blocks(specs: list[Any], rows: list[list[Any]]) -> list[list[Any]]:
     """rows (one per leaf, a number per leaf) cut into one block per pair of arguments, each a tree of
     trees (trees.nested): for numbers, the rows themselves."""
@@ -57,12 +68,7 @@ def hessian(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[.
 
     def matrix(*args: Any, **kwargs: Any) -> Any:
         leaves, specs, gradient = _gradient_graph(f, argnums, args, kwargs)
-        rows = []
-        for g in gradient:
-            for leaf in leaves:
-                leaf.grad = 0.0
-            g.backward()
-            rows.append([leaf.grad for leaf in leaves])
+        rows = backward_rows(gradient, leaves)
         one = isinstance(argnums, int) or (argnums is None and len(specs) == 1 and specs[0] is not trees.LEAF)
         return blocks(specs, rows)[0][0] if one else blocks(specs, rows)
 

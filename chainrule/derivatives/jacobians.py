@@ -16,6 +16,7 @@ from chainrule import floatmath
 from chainrule.derivatives.forward import tangent_walk
 from chainrule.derivatives.gradients import ArgNums, argument_indices, check_argnums, holds_value, leaves_of
 from chainrule.derivatives.graph_backward import gradient_graphs
+from chainrule.derivatives.hessians import backward_rows
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
 from chainrule.math.values import VALUES
@@ -52,12 +53,7 @@ def _rows(f: Callable[..., Any], argnums: ArgNums, forward: bool, args: tuple, k
         elif as_graph:
             rows = [gradient_graphs(y, leaves) for y in outputs]
         else:
-            rows = []
-            for y in outputs:
-                for leaf in leaves:
-                    leaf.grad = 0.0
-                y.backward()
-                rows.append([leaf.grad for leaf in leaves])
+            rows = backward_rows(outputs, leaves)
     if as_graph:  # a number where no path leads: a constant node, as gradient_graphs gives
         rows = [[x if isinstance(x, Value) else Value(x) for x in row] for row in rows]
     blocks, start = [], 0

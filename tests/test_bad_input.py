@@ -342,6 +342,68 @@ def test_j01_max_programs_must_be_a_whole_number_from_1(limit):
         chainrule.jit(product, max_programs=limit)
 
 
+# --- Vectors and structures -----------------------------------------------------------------------
+
+
+def _first(x):
+    return x[0]
+
+
+def test_s01_a_ragged_array_is_refused_and_a_ragged_list_is_a_tree():
+    np = pytest.importorskip("numpy")
+    with pytest.raises(TypeError, match=r"a ragged array, shape \(2,\)\) is not a tree of numbers"):
+        grad(_first)(np.array([[1.0, 2.0], [3.0]], dtype=object))
+    assert grad(lambda t: t[0][1] * t[1][0])([[1.0, 2.0], [3.0]]) == [[0.0, 3.0], [2.0]]
+
+
+@pytest.mark.parametrize(
+    ("tree", "key"), [({1: 2.0}, "1 \\(int\\)"), ({"a": 1.0, 1.5: 2.0}, "1.5 \\(float\\)")]
+)
+def test_s02_a_dict_needs_string_keys(tree, key):
+    for call in (grad(_first), chainrule.jit(lambda d: d["a"])):
+        with pytest.raises(
+            TypeError, match=f"a dict of arguments needs string keys \\(names\\), got the key {key}"
+        ):
+            call(tree)
+
+
+def test_s03_complex_numbers_are_refused():
+    np = pytest.importorskip("numpy")
+    with pytest.raises(TypeError, match="got complex: 1j"):
+        grad(_first)([1j])
+    with pytest.raises(
+        TypeError, match=r"an array of complex numbers \(complex128\): chainrule differentiates real"
+    ):
+        grad(_first)(np.array([1j]))
+
+
+@pytest.mark.parametrize(
+    ("array", "message"), [([True], "dtype bool"), (["a"], "dtype <U1"), ([None, 1.0], "NoneType")]
+)
+def test_s04_an_array_of_other_things_than_real_numbers(array, message):
+    np = pytest.importorskip("numpy")
+    with pytest.raises(TypeError, match=message):
+        grad(_first)(np.array(array, dtype=object if None in array else None))
+
+
+def test_s05_a_tangent_or_vector_of_another_shape():
+    np = pytest.importorskip("numpy")
+    x, v = np.array([1.0, 2.0]), np.array([1.0])
+    with pytest.raises(
+        ValueError, match=r"jvp: tangents\[0\] is not shaped as primals\[0\] \(1 numbers against 2"
+    ):
+        chainrule.jvp(_first, (x,), (v,))
+    with pytest.raises(ValueError, match="hvp: the vector's entry 0 has 1 numbers where its argument has 2"):
+        chainrule.hvp(_first)(x, v)
+
+
+@pytest.mark.parametrize("make", [chainrule.jacobian, chainrule.jacfwd])
+def test_s06_a_jacobian_needs_values_out(make):
+    with pytest.raises(TypeError, match=r"jacobian: f must return Values .*, and its result holds str: 'a'"):
+        make(lambda x: [x, "a"])(1.0)
+    assert make(lambda x: [x * x, 3.0])(2.0) == [4.0, 0.0]  # a number out is a constant
+
+
 # --- Checkpoints ----------------------------------------------------------------------------------
 
 

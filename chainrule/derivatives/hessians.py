@@ -105,7 +105,10 @@ def hvp(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., 
             what = f"hvp: the vector's entry {i}"
             flat, shape = trees.flatten(entry, functools.partial(floatmath.real, what=what))
             if shape != spec:
-                raise ValueError(f"hvp: the vector's entry {i} is not shaped as the argument it goes with")
+                raise ValueError(
+                    f"hvp: the vector's entry {i} has {len(flat)} numbers where its argument has "
+                    f"{trees.size(spec)} (or another structure): give it the argument's structure"
+                )
             numbers += flat
         with enable_grad():
             dot = sum((g * Value(v) for g, v in zip(gradient, numbers)), Value(0.0))

@@ -18,6 +18,7 @@ DOCS = ROOT / "docs"
 QUICK = {
     "forward_reverse": ["--sizes", "1", "2", "--repeat", "1"],
     "higher_order": ["--terms", "3", "--repeats", "1"],
+    "jacobians": ["--shapes", "2x1", "1x2", "--repeat", "1"],
     "memory": ["--nodes", "1000"],
     "run": ["--skip-scalar", "--xor-steps", "2", "--moons-steps", "2", "--moons-points", "4", "--slow-steps",
             "1", "--repeat", "1", "--contenders", "engine,jit,hand"],
@@ -25,6 +26,7 @@ QUICK = {
 PAGES = {
     "forward_reverse": "forward_reverse",
     "higher_order": "higher_order",
+    "jacobians": "jacobians",
     "memory": "memory",
     "run": "training",
 }

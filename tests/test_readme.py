@@ -25,6 +25,7 @@ README = (ROOT / "README.md").read_text()
         ("docs/higher-order.md", "# Derivatives of derivatives"),
         ("docs/math.md", "# chainrule.math, and ops of your own"),
         ("docs/math.md", "## Ops of your own"),
+        ("docs/cookbook.md", "## Vectors in, vectors out"),
     ],
 )
 def test_snippets_print_what_their_comments_say(page, section):

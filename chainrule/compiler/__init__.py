@@ -189,8 +189,9 @@ def _result(data: Any, saved: tuple, program: Any) -> Any:
 def jit(fn: Callable[..., Value], backend: str = "python", max_programs: int = MAX_PROGRAMS) -> Jitted:
     """Compile fn: trace it with the engine once per argument shape, then run its graph as plain Python.
 
-    fn takes numbers or (nested) lists or tuples of numbers and returns one Value built from them and from
-    Values it closes over (a model's parameters). The call returns a JitResult: the output as a float
+    fn takes numbers or trees of them ((nested) lists, tuples, dicts with string keys, numpy arrays: it
+    is traced with the same structure of Values) and returns one Value built from them and from Values
+    it closes over (a model's parameters). The call returns a JitResult: the output as a float
     (also `.data`), with `.backward()`; after backward() every leaf Value fn used has the gradient the
     engine would give, added to its .grad as the engine adds it. Leaves are read at every call, so
     optimizers just work.
@@ -208,8 +209,9 @@ def jit(fn: Callable[..., Value], backend: str = "python", max_programs: int = M
     dropped, its memory freed, and jit warns once (JitCacheWarning), naming fn. Calls that cycle
     through more shapes than that trace every time.
 
-    fn may also return a (nested) tuple of Values, as grad(f) and value_and_grad(f) do when traced: the
-    call then returns the same nesting of floats, and there is no backward(). So jit(grad(f)) is f's
+    fn may also return a tree of Values (a tuple, list, dict, array), as grad(f), value_and_grad(f) and
+    jacobian(f) do when traced: the call then returns the same tree of floats (an array: float64), and
+    there is no backward(). So jit(grad(f)) is f's
     gradient as generated code. A derivative that branches on data (relu's slope) keeps the branch taken
     while tracing; jit warns (JitTraceWarning) when it traces one.
     """

@@ -57,24 +57,26 @@ def joint_order(roots: Sequence[Value]) -> list[Value]:
     """The engine's topological order behind one root; behind several, theirs in turn, each node once."""
     if len(roots) == 1:
         return topological_order(roots[0])
-    order, seen = [], set()
-    for root in roots:
-        for node in topological_order(root) if root not in seen else ():
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    return order
+    with enable_grad():  # one walk from a node whose parents are the roots: the same order, found once
+        joined = Value(0.0, tuple(roots))
+    return topological_order(joined)[:-1]
 
 
 def tangent_walk(
-    root: Value | Sequence[Value], seeds: Mapping[Value, Any], interpreter: Any = FLOATS
+    root: Value | Sequence[Value],
+    seeds: Mapping[Value, Any],
+    interpreter: Any = FLOATS,
+    order: Sequence[Value] | None = None,
 ) -> dict[Value, Any]:
     """Every node's tangent in topological order (behind one root or several): a seeded node's from seeds
-    (what lies behind it is held still, as behind a source of grad), another leaf's 0, a node's Σ of terms."""
+    (what lies behind it is held still, as behind a source of grad), another leaf's 0, a node's Σ of terms.
+    `order` is the roots' joint_order, for a caller that walks them many times."""
     tangents: dict[Value, Any] = {}
-    for node in joint_order([root] if isinstance(root, Value) else root):
+    for node in joint_order([root] if isinstance(root, Value) else root) if order is None else order:
         if node in seeds or not node._prev:
             tangents[node] = seeds.get(node, 0.0)
+        elif not any(_moves(tangents[parent]) for parent in node._prev):
+            tangents[node] = 0.0  # what its terms would sum to: nothing behind it moves
         else:
             tangents[node] = summed(terms(node, tangents, interpreter))
     return tangents

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule import floatmath
-from chainrule.derivatives.forward import tangent_walk
+from chainrule.derivatives.forward import joint_order, tangent_walk
 from chainrule.derivatives.gradients import ArgNums, argument_indices, check_argnums, holds_value, leaves_of
 from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.derivatives.hessians import backward_rows
@@ -48,7 +48,8 @@ def _rows(f: Callable[..., Any], argnums: ArgNums, forward: bool, args: tuple, k
         outputs, out_spec = trees.flatten(f(*arguments, **kwargs), _output)
         if forward:  # column j: every output's tangent when input number j moves at speed 1
             interpreter = VALUES if as_graph else FLOATS
-            columns = [tangent_walk(outputs, {leaf: 1.0}, interpreter) for leaf in leaves]
+            order = joint_order(outputs)
+            columns = [tangent_walk(outputs, {leaf: 1.0}, interpreter, order) for leaf in leaves]
             rows = [[column.get(y, 0.0) for column in columns] for y in outputs]
         elif as_graph:
             rows = [gradient_graphs(y, leaves) for y in outputs]

@@ -3,7 +3,7 @@
 `jacobian(f)` traces f once and runs a backward walk from each output (m walks for m outputs); `jacfwd(f)`
 traces it once and runs a tangent walk from each input number (n walks for n inputs). Both give
 J[i][j] = ∂fᵢ/∂xⱼ, so the cheaper one is the one with fewer walks: jacobian when f has fewer outputs than
-inputs, jacfwd when it has fewer inputs (docs/forward-mode.md has the measured example).
+inputs, jacfwd when it has fewer inputs (docs/cookbook.md has the measured example).
 """
 
 from __future__ import annotations

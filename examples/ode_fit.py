@@ -49,10 +49,11 @@ def loss(parameters):
     return sum((y - observed(t)) ** 2 for y, t in zip(trajectory(rate, capacity), TIMES))
 
 
-def fit(compiled=False):
+def fit(backend=None):
+    """scipy's result; the objective compiled by chainrule.jit on `backend` ("python", "native"), or eager."""
     objective = chainrule.value_and_grad(loss)
-    if compiled:
-        objective = chainrule.jit(objective)
+    if backend is not None:
+        objective = chainrule.jit(objective, backend=backend)
     start = np.array([0.3, 20.0])
     return minimize(objective, start, jac=True, method="L-BFGS-B", bounds=[(0.01, 5.0), (1.0, 500.0)])
 

@@ -108,18 +108,17 @@ def test_logistic_regression_fitted_with_bfgs(backend):
     eager = logistic.fit()
     assert eager.success
     assert np.abs(logistic.closed_form_gradient(eager.x, features, labels)).max() < 1e-5
-    compiled = logistic.fit(compiled=True) if backend == "python" else None
-    if compiled is not None:
-        assert compiled.x == pytest.approx(eager.x, abs=1e-12)
+    compiled = logistic.fit(backend)
+    assert compiled.x == pytest.approx(eager.x, abs=1e-12) and compiled.nit == eager.nit
 
 
-def test_ode_parameters_fitted_with_lbfgsb():
+def test_ode_parameters_fitted_with_lbfgsb(backend):
     pytest.importorskip("scipy")
     ode = _example("ode_fit")
     start = [0.3, 20.0]
     gradient = chainrule.grad(ode.loss)(start)
     assert gradient == pytest.approx(numerical_gradient(lambda r, k: ode.loss([r, k]), start), rel=1e-5)
-    for compiled in (False, True):
-        result = ode.fit(compiled=compiled)
+    for compiled in (None, backend):
+        result = ode.fit(compiled)
         assert result.success
         assert result.x == pytest.approx([ode.TRUE_RATE, ode.TRUE_CAPACITY], rel=1e-4)

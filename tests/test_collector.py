@@ -124,7 +124,7 @@ def test_a_users_loop_gets_the_gradients_of_the_loop_without_the_collector():
 def test_a_users_loop_leaves_the_collector_on_and_runs_no_full_collection():
     # 100,000 nodes: the collector's own schedule would rescan the graph in full collections several times
     seen = []
-    result, generations = _full_collections_during(lambda: (_gradients(7_000), seen.append(gc.isenabled())))
+    _, generations = _full_collections_during(lambda: (_gradients(7_000), seen.append(gc.isenabled())))
     assert seen == [True] and gc.isenabled()
     assert generations and 2 not in generations  # young collections ran, full ones did not
 

@@ -61,23 +61,17 @@ def argument_indices(argnums: ArgNums, args: Sequence[Any]) -> list[int]:
     return indices
 
 
-def value_and_grad(
-    f: Callable[..., Value | float], argnums: ArgNums = 0
-) -> Callable[..., tuple[float | Value, Gradient]]:
-    """(f(x), ∂f/∂x) for the arguments at `argnums`: a float for an int argnums, a tuple for a sequence.
+class _ValueAndGrad:
+    """value_and_grad(f, argnums) as an object, not a closure: it pickles wherever f does (Dask and
+    multiprocessing ship functions that way), and reads as f (functools.update_wrapper)."""
 
-    `f` is written with Value operations (x * y, x.tanh()...) and called with plain numbers; the
-    arguments at `argnums` become leaves of a fresh graph (recorded even inside `no_grad()`), the
-    others are passed unchanged, and one backward pass gives every gradient.
+    def __init__(self, f: Callable[..., Value | float], argnums: ArgNums) -> None:
+        _check_argnums(argnums)  # refused when grad is made, not at its first call
+        functools.update_wrapper(self, f)  # first: it copies f's __dict__ (another grad's f, argnums)
+        self.f, self.argnums = f, argnums
 
-    Called with Values (an argument is one), or inside the f of another grad, or while jit traces, the
-    result is made of Values instead: f's output, and gradients that are graphs (the table of local
-    derivatives run with Values), so they can be differentiated again.
-    """
-    _check_argnums(argnums)  # refused when grad is made, not at its first call
-
-    @functools.wraps(f)
-    def evaluate(*args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
+        f, argnums = self.f, self.argnums
         indices = argument_indices(argnums, args)
         as_graph = making_graphs() or _holds_value(args) or _holds_value(tuple(kwargs.values()))
         arguments = list(args)
@@ -94,15 +88,30 @@ def value_and_grad(
         grads = tuple(arguments[i].grad for i in indices)
         return out.data, grads[0] if _is_index(argnums) else grads
 
-    return evaluate
+
+class _Grad(_ValueAndGrad):
+    """grad(f, argnums): value_and_grad's gradient alone."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Gradient:  # type: ignore[override]
+        return super().__call__(*args, **kwargs)[1]
+
+
+def value_and_grad(
+    f: Callable[..., Value | float], argnums: ArgNums = 0
+) -> Callable[..., tuple[float | Value, Gradient]]:
+    """(f(x), ∂f/∂x) for the arguments at `argnums`: a float for an int argnums, a tuple for a sequence.
+
+    `f` is written with Value operations (x * y, x.tanh()...) and called with plain numbers; the
+    arguments at `argnums` become leaves of a fresh graph (recorded even inside `no_grad()`), the
+    others are passed unchanged, and one backward pass gives every gradient.
+
+    Called with Values (an argument is one), or inside the f of another grad, or while jit traces, the
+    result is made of Values instead: f's output, and gradients that are graphs (the table of local
+    derivatives run with Values), so they can be differentiated again.
+    """
+    return _ValueAndGrad(f, argnums)
 
 
 def grad(f: Callable[..., Value | float], argnums: ArgNums = 0) -> Callable[..., Gradient]:
     """∂f/∂x for the arguments at `argnums`, as a function of the same numbers as f: see value_and_grad."""
-    both = value_and_grad(f, argnums)
-
-    @functools.wraps(f)
-    def gradient(*args: Any, **kwargs: Any) -> Gradient:
-        return both(*args, **kwargs)[1]
-
-    return gradient
+    return _Grad(f, argnums)

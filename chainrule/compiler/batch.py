@@ -121,8 +121,9 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
     points = np.array(numbers, dtype=np.float64).reshape(len(numbers), program._inputs)
     results = np.empty((len(numbers), len(slots)))
     exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
+    chunk = max(1, min(batch_kernel.CHUNK, batch_kernel.SCRATCH // len(base)))
     try:
-        run(program._program, exponent, base, program._start, points, slots, results, batch_kernel.CHUNK)
+        run(program._program, exponent, base, program._start, points, slots, results, chunk)
     except Exception:  # a point where floatmath raises: the calls one by one say which
         return None
     columns = [results[:, k].copy() if as_array else results[:, k].tolist() for k in range(len(slots))]

@@ -388,7 +388,8 @@ def run_casadi(work: Workload, settings: Settings) -> list[Row]:
                 loss = ball(*params, work.data, work.dt, lambda y: casadi.fmax(-y, 0.0))
             else:
                 loss = work.program(*params, work.data, work.dt)
-            made["f"] = casadi.Function("loss", params, [loss, casadi.gradient(loss, casadi.vertcat(*params))])
+            gradient = casadi.gradient(loss, casadi.vertcat(*params))
+            made["f"] = casadi.Function("loss", params, [loss, gradient])
         loss, grads = made["f"](*work.at)
         return (float(loss), *(float(g) for g in grads.full().ravel()))
 

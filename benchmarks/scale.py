@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import statistics
 import sys
 import time
@@ -148,42 +149,70 @@ def jax_functions(work: programs.Workload) -> tuple[Callable, Callable, Any]:
     )
 
 
+def absent(steps: int, name: str, module: str) -> str:
+    return f"| {steps:,} | {name} | n/a | {module} is not installed (pip install {module}) |"
+
+
+def casadi_call(work: programs.Workload) -> Callable[[], object] | None:
+    """CasADi's Function of the loss and its gradient (scalar_programs.run_casadi's), None without it."""
+    if importlib.util.find_spec("casadi") is None:
+        return None
+    import casadi
+
+    params = [casadi.SX.sym(name) for name in work.parameters]
+    loss = programs.oscillator(*params, work.data, work.dt)
+    function = casadi.Function("loss", params, [loss, casadi.gradient(loss, casadi.vertcat(*params))])
+    return lambda: [float(x) for x in function(*work.at)[1].full().ravel()]
+
+
 def rows_for(steps: int, repeat: int, memory: bool) -> list[str]:
+    import numpy as np
+
     work = programs.make_workload("oscillator", steps)
     nodes = programs.reference(work)[1]
     lines = []
     on, off = loop_times(work, repeat)
     lines.append(row(steps, "user's loop, collector on ÷ gc.disable()", on, off, "s"))
 
-    # first call before anything else of this T is compiled
+    # the first call before anything else of this T is compiled
     first, _ = first_call(work, traced=False)
     peak = first_call(work, traced=True)[1] if memory else 0
+    shown = f", {peak / nodes:,.0f} B/node peak" if memory else ""
     f = compiled(work)
     f(*work.at)
-    jax = programs._jax()
-    scan, scan_vmap, data = jax_functions(work)
-    params = jax.numpy.array(work.at)
-    start = time.perf_counter()
-    jax.device_get(scan(params, data))
-    jax_first = time.perf_counter() - start
-    shown = f", {peak / nodes:,.0f} B/node peak" if memory else ""
-    lines.append(
-        row(steps, f"first call ({nodes:,} nodes), native ÷ JAX scan compile", first, jax_first, "s", shown)
-    )
+    has_jax = importlib.util.find_spec("jax") is not None
+    first_name = f"first call ({nodes:,} nodes), native ÷ JAX scan compile"
+    if has_jax:
+        jax = programs._jax()
+        scan, scan_vmap, data = jax_functions(work)
+        params = jax.numpy.array(work.at)
+        start = time.perf_counter()
+        jax.device_get(scan(params, data))
+        lines.append(row(steps, first_name, first, time.perf_counter() - start, "s", shown))
+    else:
+        lines.append(absent(steps, first_name + f" ({first:.3g} s{shown})", "jax"))
 
-    def jax_call() -> tuple:
-        value, grads = jax.device_get(scan(params, data))
-        return (float(value), *(float(g) for g in grads))
+    native = median_time(lambda: f(*work.at), repeat)
+    if has_jax:
 
-    import numpy as np
+        def jax_call() -> tuple:
+            value, grads = jax.device_get(scan(params, data))
+            return (float(value), *(float(g) for g in grads))
 
+        lines.append(row(steps, "per call, native ÷ JAX scan", native, median_time(jax_call, repeat)))
+    else:
+        lines.append(absent(steps, "per call, native ÷ JAX scan", "jax"))
     adjoint, array = numba_adjoint(), np.array(work.data)
     adjoint(*work.at, array, work.dt)
-    native = median_time(lambda: f(*work.at), repeat)
-    by_jax = median_time(jax_call, repeat)
     by_hand = median_time(lambda: adjoint(*work.at, array, work.dt), repeat)
-    lines.append(row(steps, "per call, native ÷ JAX scan", native, by_jax))
     lines.append(row(steps, "per call, native ÷ numba's hand-written adjoint", native, by_hand))
+    by_casadi = casadi_call(work)
+    if by_casadi is None:
+        lines.append(absent(steps, "per call, native ÷ CasADi (SX, its VM)", "casadi"))
+    else:
+        lines.append(
+            row(steps, "per call, native ÷ CasADi (SX, its VM)", native, median_time(by_casadi, repeat))
+        )
 
     points = POINTS if steps < 50_000 else POINTS // 10
     ks, cs = np.linspace(2.5, 3.5, points), np.linspace(0.3, 0.7, points)
@@ -195,13 +224,17 @@ def rows_for(steps: int, repeat: int, memory: bool) -> list[str]:
         for point in zip(ks.tolist(), cs.tolist(), xs.tolist()):
             f(*point)
 
-    stacked = jax.numpy.stack([jax.numpy.array(ks), jax.numpy.array(cs), jax.numpy.array(xs)], axis=1)
-    jax.block_until_ready(scan_vmap(stacked, data))
     ours = median_time(lambda: batched(ks, cs, xs), repeat, least=0.2)
     separate = median_time(one_by_one, max(1, repeat // 2), least=0.2)
-    theirs = median_time(lambda: jax.device_get(scan_vmap(stacked, data)), repeat, least=0.2)
     lines.append(row(steps, f"vmap of {points:,} points ÷ {points:,} calls", ours, separate))
-    lines.append(row(steps, f"vmap of {points:,} points ÷ JAX jit(vmap(value_and_grad))", ours, theirs))
+    jax_name = f"vmap of {points:,} points ÷ JAX jit(vmap(value_and_grad))"
+    if has_jax:
+        stacked = jax.numpy.stack([jax.numpy.array(ks), jax.numpy.array(cs), jax.numpy.array(xs)], axis=1)
+        jax.block_until_ready(scan_vmap(stacked, data))
+        theirs = median_time(lambda: jax.device_get(scan_vmap(stacked, data)), repeat, least=0.2)
+        lines.append(row(steps, jax_name, ours, theirs))
+    else:
+        lines.append(absent(steps, jax_name, "jax"))
     return lines
 
 

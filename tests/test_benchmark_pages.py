@@ -19,6 +19,7 @@ QUICK = {
     "forward_reverse": ["--sizes", "1", "2", "--repeat", "1"],
     "higher_order": ["--terms", "3", "--repeats", "1"],
     "memory": ["--nodes", "1000"],
+    "scale": ["--steps", "30", "--repeat", "1", "--no-memory"],
     "run": ["--skip-scalar", "--xor-steps", "2", "--moons-steps", "2", "--moons-points", "4", "--slow-steps",
             "1", "--repeat", "1", "--contenders", "engine,jit,hand"],
 }  # fmt: skip
@@ -26,6 +27,7 @@ PAGES = {
     "forward_reverse": "forward_reverse",
     "higher_order": "higher_order",
     "memory": "memory",
+    "scale": "scale",
     "run": "training",
 }
 

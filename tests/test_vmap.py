@@ -67,3 +67,26 @@ def test_a_plain_function_is_mapped_point_by_point():
 def test_ints_fall_back_to_the_calls_one_by_one(numba):
     g = jit(lambda x: x * x + 1.0, backend="native")
     assert vmap(g)([1, 2, 3]) == [2.0, 5.0, 10.0]
+
+
+def test_batches_from_several_threads_at_once_each_get_their_own_numbers(numba):
+    import threading
+
+    # one jitted function each (one program's arrays serve one call at a time); numba's parallel regions
+    # at once are what is tested
+    fs = [jit(value_and_grad(_oscillator, argnums=(0, 1, 2)), backend="native") for _ in range(4)]
+    batches = [np.linspace(2.0 + i, 3.0 + i, 50) for i in range(4)]
+    alone = [vmap(f)(ks, np.full(50, 0.5), np.ones(50)) for f, ks in zip(fs, batches)]
+    together: list = [None] * 4
+
+    def run(i):
+        together[i] = vmap(fs[i])(batches[i], np.full(50, 0.5), np.ones(50))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for mine, theirs in zip(together, alone):
+        assert mine[0].tolist() == theirs[0].tolist()
+        assert [g.tolist() for g in mine[1]] == [g.tolist() for g in theirs[1]]

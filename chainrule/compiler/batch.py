@@ -11,12 +11,17 @@ computes, a number where floatmath would raise), is called point by point: the s
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chainrule.compiler.python_code import Restructure
 
 __all__ = ["Batched", "vmap"]
+
+# numba's default threading layer (workqueue) must not run two parallel regions at once: batches from
+# several threads take turns (each already uses every core)
+_ONE_BATCH_AT_A_TIME = threading.Lock()
 
 
 def _length(arg: Any, position: int) -> int:
@@ -123,7 +128,8 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
     exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
     chunk = max(1, min(batch_kernel.CHUNK, batch_kernel.SCRATCH // len(base)))
     try:
-        run(program._program, exponent, base, program._start, points, slots, results, chunk)
+        with _ONE_BATCH_AT_A_TIME:
+            run(program._program, exponent, base, program._start, points, slots, results, chunk)
     except Exception:  # a point where floatmath raises: the calls one by one say which
         return None
     columns = [results[:, k].copy() if as_array else results[:, k].tolist() for k in range(len(slots))]

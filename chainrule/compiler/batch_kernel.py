@@ -50,16 +50,16 @@ def forward_batch(program, exponent, base, start, points, outputs, results, chun
             for k in range(inputs):
                 values[k, p - lo] = points[p, k]
         for j in range(start, size):
-            op = code[j]
+            op, fa, fb = code[j], first[j], second[j]  # read once per node, not per point
 {forward}
             else:
                 for p in range(hi - lo):
-                    values[j, p] = forward_call(op, values[first[j], p], values[second[j], p], exponent[j])
+                    values[j, p] = forward_call(op, values[fa, p], values[fb, p], exponent[j])
         for k in range(len(outputs)):
             for p in range(lo, hi):
                 results[p, k] = values[outputs[k], p - lo]
 '''
-_VARIABLES = {"a": "values[first[j], p]", "b": "values[second[j], p]"}
+_VARIABLES = {"a": "values[fa, p]", "b": "values[fb, p]"}
 
 
 def source(kernel_module: str) -> str:

@@ -10,7 +10,7 @@ of Values (a gradient, say) has its outputs' indices in `outputs`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from chainrule.engine import Value, topological_order
 from chainrule.rules import Rule, rule_of
@@ -38,17 +38,24 @@ def _roots(output: Any) -> list[Value]:
     return [output] if isinstance(output, Value) else [v for item in output for v in _roots(item)]
 
 
+class _Roots:
+    """What topological_order reads of a node, for several roots at once: its parents are the roots."""
+
+    __slots__ = ("_prev",)
+
+    def __init__(self, roots: list[Value]) -> None:
+        self._prev = tuple(roots)
+
+
 def _order(output: Any) -> list[Value]:
-    """The engine's topological order behind one root; behind several, theirs in turn, each node once."""
+    """The engine's topological order behind one root; behind several, theirs in turn, each node once.
+
+    One walk from a node whose parents are the roots: a node the walk has met leads only to nodes it has
+    met, so each root adds its own order's new nodes, in that order (and the shared graph of a value and
+    its gradients is walked once, not once per root)."""
     if isinstance(output, Value):
         return topological_order(output)
-    order, seen = [], set()
-    for root in _roots(output):
-        for node in topological_order(root) if root not in seen else ():
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    return order
+    return topological_order(cast(Value, _Roots(_roots(output))))[:-1]
 
 
 def record(root: Any, inputs: list[Value]) -> Tape:

@@ -19,7 +19,8 @@ Contenders (all but chainrule's optional: a missing library's rows are skipped w
   engine, jit (python), jit native (once jit(fn, backend="native") exists), hand (the adjoint
   derived by hand in plain floats), micrograd 0.1.0, torch eager on float64 scalar tensors, HIPS
   autograd, JAX jit(value_and_grad) over lax.scan, and over the unrolled Python loop (compiled in a
-  child process with a time cap, as XLA's compile cannot be interrupted from Python).
+  child process with a time cap, as XLA's compile cannot be interrupted from Python), and CasADi (the
+  loop run on its SX symbols, casadi.gradient, a Function run by its virtual machine).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a cl
 
 from chainrule import Value, jit
 
-CONTENDERS = ("engine", "jit", "native", "hand", "micrograd", "torch", "autograd", "jax", "jax-unrolled")
+CONTENDERS = (
+    "engine", "jit", "native", "hand", "micrograd", "torch", "autograd", "jax", "jax-unrolled", "casadi",
+)  # fmt: skip
 WORKLOADS = ("oscillator", "ball")
 MODULES = {
     "micrograd": "micrograd",
@@ -52,6 +55,7 @@ MODULES = {
     "autograd": "autograd",
     "jax": "jax",
     "jax-unrolled": "jax",
+    "casadi": "casadi",
 }
 GRAVITY = 9.81
 NOISE = 0.01  # the standard deviation of the noise added to the data
@@ -370,6 +374,28 @@ def run_autograd(work: Workload, settings: Settings) -> list[Row]:
     return [_measure(work, "autograd", call, settings)]
 
 
+def run_casadi(work: Workload, settings: Settings) -> list[Row]:
+    """CasADi: the loop run once on SX symbols (its expression graph), then casadi.gradient and a Function,
+    which every call runs in CasADi's virtual machine. Building both is the first call's work."""
+    import casadi
+
+    made: dict[str, Any] = {}
+
+    def call() -> Result:
+        if "f" not in made:
+            params = [casadi.SX.sym(name) for name in work.parameters]
+            if work.name == "ball":
+                loss = ball(*params, work.data, work.dt, lambda y: casadi.fmax(-y, 0.0))
+            else:
+                loss = work.program(*params, work.data, work.dt)
+            gradient = casadi.gradient(loss, casadi.vertcat(*params))
+            made["f"] = casadi.Function("loss", params, [loss, gradient])
+        loss, grads = made["f"](*work.at)
+        return (float(loss), *(float(g) for g in grads.full().ravel()))
+
+    return [_measure(work, "casadi (SX, its VM)", call, settings)]
+
+
 def _jax() -> Any:
     import jax
 
@@ -515,6 +541,7 @@ RUNNERS: dict[str, Callable[[Workload, Settings], list[Row]]] = {
     "autograd": run_autograd,
     "jax": run_jax,
     "jax-unrolled": run_jax_unrolled,
+    "casadi": run_casadi,
 }
 
 

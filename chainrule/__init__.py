@@ -2,6 +2,7 @@
 
 from chainrule import math
 from chainrule.compiler import jit
+from chainrule.compiler.batch import vmap
 from chainrule.derivatives.forward import jvp
 from chainrule.derivatives.gradcheck import GradcheckError, gradcheck
 from chainrule.derivatives.gradients import grad, value_and_grad
@@ -49,6 +50,7 @@ __all__ = [
     "sum_squared_error",
     "to_dot",
     "value_and_grad",
+    "vmap",
     "walkthrough",
 ]
 __version__ = "0.1.0"

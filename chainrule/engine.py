@@ -17,6 +17,7 @@ from typing import SupportsFloat as Real  # for type checkers: float, int, numpy
 
 from chainrule import floatmath, grad_mode
 from chainrule.floatmath import divide, exp, exponent_slope, log, power, power_slope, sigmoid, value_power
+from chainrule.runtime.collector import built, look_now, paused
 
 
 def _no_backward(grad: float) -> None: ...  # a leaf has no parents to pass anything on to
@@ -42,7 +43,12 @@ class Value:
         self.data, self.grad = data, 0.0
         self.label, self._op, self._exponent = label, _op, _exponent  # _exponent: n of x**n, for readers
         # tuple, not set: a set orders by memory address, so the gradient sums would differ run to run
-        self._prev, self._backward = (_prev, _backward) if grad_mode.is_enabled() else ((), _no_backward)
+        if grad_mode.is_enabled():
+            self._prev, self._backward = _prev, _backward
+        else:  # under no_grad(): no parents, no closure
+            self._prev, self._backward = (), _no_backward
+        if look_now():  # every 32nd node: the cyclic collector and big graphs, see runtime/collector.py
+            built()
 
     def __float__(self) -> float:
         """Refused: a plain float would drop the gradient (math.sin(v) asks for one)."""
@@ -203,14 +209,15 @@ class Value:
 
     def backward(self) -> None:
         """Fill .grad of every node behind self with d(self)/d(node): the chain rule, node by node."""
-        topo = topological_order(self)
-        for node in topo:  # interior nodes restart at zero, so a second backward() is not doubled;
-            if node._prev:  # leaves accumulate: zeroing them between steps is the caller's job
-                node.grad = 0.0
-        self.grad += 1.0  # d(root)/d(root) = 1
-        # Reversed, a node fires only after every node downstream of it has: its gradient is complete.
-        for node in reversed(topo):
-            node._backward(node.grad)
+        with paused():  # no cyclic collector while walking a big graph: see runtime/collector.py
+            topo = topological_order(self)
+            for node in topo:  # interior nodes restart at zero, so a second backward() is not doubled;
+                if node._prev:  # leaves accumulate: zeroing them between steps is the caller's job
+                    node.grad = 0.0
+            self.grad += 1.0  # d(root)/d(root) = 1
+            # Reversed, a node fires only after every node downstream of it has: its gradient is complete.
+            for node in reversed(topo):
+                node._backward(node.grad)
 
 
 def topological_order(root: Value) -> list[Value]:

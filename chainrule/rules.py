@@ -73,6 +73,10 @@ class Rule:
         """What parent i's grad gets when the op fires with this grad, run by interpreter o."""
         return self.partials[i](o, *parents, *((n,) if self.exponent else ()), out, grad)
 
+    def __reduce__(self) -> tuple[Callable[[str], Rule], tuple[str]]:
+        """Pickled by name (a compiled program shipped to another process): that process's row of the op."""
+        return named, (self.name,)
+
 
 class Written:
     """A value of an interpreter that writes a row rather than computes it (source text, a formula):
@@ -221,6 +225,17 @@ def register(rule: Rule) -> Rule:
     BY_NAME[rule.name] = rule
     if rule.function and rule.python is None:
         BY_FUNCTION[rule.function] = rule
+    return rule
+
+
+def named(name: str) -> Rule:
+    """The row of the op called name, for an unpickled program; LookupError saying what to import."""
+    rule = BY_NAME.get(name)
+    if rule is None:
+        raise LookupError(
+            f"the table of local derivatives has no op {name!r} in this process: import the module that "
+            "makes it (chainrule.primitive) before unpickling a program that uses it"
+        )
     return rule
 
 

@@ -32,6 +32,7 @@ from chainrule import (
     value_and_grad,
 )
 from chainrule.derivatives.gradcheck import numerical_gradient
+from chainrule.floatmath import DomainError
 from chainrule.storage import checkpoint as ckpt
 
 NAN, INF = math.nan, math.inf
@@ -340,6 +341,46 @@ def test_j01_max_programs_must_be_a_whole_number_from_1(limit):
         ValueError, match=f"jit: max_programs must be a whole number >= 1, got {re.escape(repr(limit))}"
     ):
         chainrule.jit(product, max_programs=limit)
+
+
+def test_j02_vmap_batch_axes_of_different_lengths():
+    with pytest.raises(ValueError, match=r"batch axes differ in length \(argument 0: 3, argument 1: 2\)"):
+        chainrule.vmap(product)([1.0, 2.0, 3.0], [1.0, 2.0])
+
+
+def test_j03_vmap_of_an_empty_batch():
+    with pytest.raises(ValueError, match=r"vmap: an empty batch \(length 0\)"):
+        chainrule.vmap(lambda x: x)([])
+
+
+@pytest.mark.parametrize("arg", [1.5, {"x": 1.0}, None])
+def test_j04_vmap_of_an_argument_with_no_batch_axis(arg):
+    with pytest.raises(TypeError, match=f"vmap: argument 0 has no batch axis.*got {type(arg).__name__}"):
+        chainrule.vmap(lambda x: x)(arg)
+    with pytest.raises(TypeError, match="needs at least one argument with a batch axis"):
+        chainrule.vmap(lambda: 1.0)()
+
+
+def test_j04_vmap_of_a_0d_array():
+    np = pytest.importorskip("numpy")
+    with pytest.raises(ValueError, match="argument 0 is a 0-d array"):
+        chainrule.vmap(lambda x: x)(np.array(1.0))
+
+
+def test_j05_vmap_keyword_arguments_and_a_non_function():
+    with pytest.raises(TypeError, match=r"keyword arguments are not mapped \(got scale\)"):
+        chainrule.vmap(lambda x, scale=1.0: x)([1.0], scale=[2.0])
+    with pytest.raises(TypeError, match="vmap: expected a function to map, got int"):
+        chainrule.vmap(3)
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+def test_j06_vmap_raises_the_error_of_the_point_that_raises(backend, request):
+    if backend == "native":
+        request.getfixturevalue("numba")
+    f = chainrule.jit(lambda x: chainrule.math.log(x) * 2.0, backend=backend)
+    with pytest.raises(DomainError, match=r"log needs a positive argument, got -1\.0"):
+        chainrule.vmap(f)([1.0, 2.0, -1.0, 3.0])
 
 
 # --- Vectors and structures -----------------------------------------------------------------------

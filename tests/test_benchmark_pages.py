@@ -20,6 +20,7 @@ QUICK = {
     "higher_order": ["--terms", "3", "--repeats", "1"],
     "jacobians": ["--shapes", "2x1", "1x2", "--repeat", "1"],
     "memory": ["--nodes", "1000"],
+    "scale": ["--steps", "30", "--repeat", "1", "--no-memory"],
     "run": ["--skip-scalar", "--xor-steps", "2", "--moons-steps", "2", "--moons-points", "4", "--slow-steps",
             "1", "--repeat", "1", "--contenders", "engine,jit,hand"],
 }  # fmt: skip
@@ -28,6 +29,7 @@ PAGES = {
     "higher_order": "higher_order",
     "jacobians": "jacobians",
     "memory": "memory",
+    "scale": "scale",
     "run": "training",
 }
 

@@ -126,6 +126,14 @@ class Jitted:
         self._last: Any = None
         functools.update_wrapper(self, fn)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with its programs (Dask, multiprocessing): the unpickled one runs them without tracing."""
+        return {name: value for name, value in self.__dict__.items() if name != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @property
     def source(self) -> str:
         """The generated code of the latest trace (empty before the first call)."""

@@ -102,10 +102,26 @@ class NativeProgram:
         self.kernel = native_kernel.load()
         self.source: str = self.kernel.source
         self.leaves, self.several = tape.leaves, tape.outputs is not None
-        self.unpack = unpacker(shape)
+        self.shape, self.unpack = shape, unpacker(shape)
         self._tape: Tape | None = tape  # laid out at the first call, once the traced graph is freed
         self._calls = itertools.count(1)
         self._current = 0  # the call whose values the arrays hold (0: none)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for Dask, multiprocessing) without what this process made: the interpreter, which the
+        other loads from its own cache, the generated unpacker and the call counter."""
+        state = {**self.__dict__, "_current": 0}
+        for made_here in ("kernel", "source", "unpack", "_calls", "_values", "_grads"):
+            state.pop(made_here, None)  # (_values and _grads: views of _state's rows, made again)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self._tape is None:  # laid out: the rows of the state it reads and writes
+            rows = dict(zip(native_kernel.STATE_ROWS, self._state))
+            self._values, self._grads = rows["VALUES"], rows["GRADS"]
+        self.kernel = native_kernel.load()
+        self.source, self.unpack, self._calls = self.kernel.source, unpacker(self.shape), itertools.count(1)
 
     def _layout(self, tape: Tape) -> None:
         """Slots: the argument numbers, the live leaves, the constants, then the op nodes in tape order

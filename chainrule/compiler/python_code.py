@@ -187,7 +187,19 @@ class PythonProgram:
         self.leaves, self.several = tape.leaves, tape.outputs is not None
         symbols = Symbols()
         self.source = render(fn, shape, tape, symbols)
-        namespace = {**NAMESPACE, **symbols.calls}  # the user's ops (chainrule.primitive) it calls
+        self._calls = symbols.calls  # the user's ops (chainrule.primitive) it calls
+        self._compile()
+
+    def _compile(self) -> None:
         code = compile(self.source, "<chainrule.jit>", "exec")
+        namespace = {**NAMESPACE, **self._calls}
         exec(code, namespace)  # safe: only the table's templates, node numbers, floats, ascii()'d comments
         self.forward, self.backward = namespace["forward"], namespace.get("backward")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled as its source (the functions compiled from it are this process's): no trace again."""
+        return {name: value for name, value in self.__dict__.items() if name not in ("forward", "backward")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._compile()

@@ -79,6 +79,39 @@ def argument_indices(argnums: ArgNums, args: Sequence[Any]) -> list[int]:
     return indices
 
 
+class _ValueAndGrad:
+    """value_and_grad(f, argnums) as an object, not a closure: it pickles wherever f does (Dask and
+    multiprocessing ship functions that way), and reads as f (functools.update_wrapper)."""
+
+    def __init__(self, f: Callable[..., Value | float], argnums: ArgNums) -> None:
+        check_argnums(argnums)  # refused when grad is made, not at its first call
+        functools.update_wrapper(self, f)  # first: it copies f's __dict__ (another grad's f, argnums)
+        self.f, self.argnums = f, argnums
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
+        f, argnums = self.f, self.argnums
+        indices = argument_indices(argnums, args)
+        as_graph = making_graphs() or holds_value(args) or holds_value(tuple(kwargs.values()))
+        arguments = list(args)
+        with graphs(), enable_grad():
+            leaves, specs = leaves_of(arguments, indices)
+            out = f(*arguments, **kwargs)
+        out = as_root(out, f)
+        if as_graph:  # differentiated or traced from outside: the gradients are graphs too
+            built = trees.split(specs, gradient_graphs(out, leaves))
+            return out, built[0] if _is_index(argnums) else tuple(built)
+        out.backward()
+        grads = trees.split(specs, [leaf.grad for leaf in leaves])
+        return out.data, grads[0] if _is_index(argnums) else tuple(grads)
+
+
+class _Grad(_ValueAndGrad):
+    """grad(f, argnums): value_and_grad's gradient alone."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Gradient:
+        return super().__call__(*args, **kwargs)[1]
+
+
 def value_and_grad(
     f: Callable[..., Value | float], argnums: ArgNums = 0
 ) -> Callable[..., tuple[float | Value, Gradient]]:
@@ -94,33 +127,9 @@ def value_and_grad(
     result is made of Values instead: f's output, and gradients that are graphs (the table of local
     derivatives run with Values), so they can be differentiated again.
     """
-    check_argnums(argnums)  # refused when grad is made, not at its first call
-
-    @functools.wraps(f)
-    def evaluate(*args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
-        indices = argument_indices(argnums, args)
-        as_graph = making_graphs() or holds_value(args) or holds_value(tuple(kwargs.values()))
-        arguments = list(args)
-        with graphs(), enable_grad():
-            leaves, specs = leaves_of(arguments, indices)
-            out = f(*arguments, **kwargs)
-        out = as_root(out, f)
-        if as_graph:  # differentiated or traced from outside: the gradients are graphs too
-            built = trees.split(specs, gradient_graphs(out, leaves))
-            return out, built[0] if _is_index(argnums) else tuple(built)
-        out.backward()
-        grads = trees.split(specs, [leaf.grad for leaf in leaves])
-        return out.data, grads[0] if _is_index(argnums) else tuple(grads)
-
-    return evaluate
+    return _ValueAndGrad(f, argnums)
 
 
 def grad(f: Callable[..., Value | float], argnums: ArgNums = 0) -> Callable[..., Gradient]:
     """∂f/∂x for the arguments at `argnums`, as a function of the same numbers as f: see value_and_grad."""
-    both = value_and_grad(f, argnums)
-
-    @functools.wraps(f)
-    def gradient(*args: Any, **kwargs: Any) -> Gradient:
-        return both(*args, **kwargs)[1]
-
-    return gradient
+    return _Grad(f, argnums)

@@ -39,6 +39,9 @@ class Spec(tuple):
     def __hash__(self) -> int:
         return hash((self.kind, tuple(self)))
 
+    def __reduce__(self) -> tuple[Any, ...]:  # a shipped program (pickle) keeps its key's structure
+        return Spec, (self.kind, tuple(self))
+
     def __repr__(self) -> str:
         return f"Spec({self.kind!r}, {tuple(self)!r})"
 

@@ -1,0 +1,168 @@
+"""vmap: a function applied to a batch of points, its results stacked, as JAX's vmap shapes it.
+
+`vmap(f)(xs, ys)` is `[f(xs[0], ys[0]), f(xs[1], ys[1]), …]` with the results stacked: each argument has a
+leading batch axis (a list, a tuple or a numpy array, one entry per point, each entry what f takes), and
+each number of f's result becomes a list (a numpy array if any argument was one) of that number at every
+point, nested as f nests its result. For `f = jit(g, backend="native")` the whole batch is one native
+call (batch_kernel.py), spread over the machine's cores: the numbers are those of the calls one by one,
+to the bit. Any other f, or a point the batched pass cannot take (another argument shape, an op Python
+computes, a number where floatmath would raise), is called point by point: the same numbers and errors.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from chainrule.compiler.python_code import Restructure
+from chainrule.runtime import trees
+
+__all__ = ["Batched", "vmap"]
+
+# numba's default threading layer (workqueue) must not run two parallel regions at once: batches from
+# several threads take turns (each already uses every core)
+_ONE_BATCH_AT_A_TIME = threading.Lock()
+
+
+def _length(arg: Any, position: int) -> int:
+    if hasattr(arg, "shape") and hasattr(arg, "tolist"):  # a numpy array
+        if not arg.shape:
+            raise ValueError(f"vmap: argument {position} is a 0-d array: it has no batch axis to map over")
+        return int(arg.shape[0])
+    if isinstance(arg, list | tuple):
+        return len(arg)
+    raise TypeError(
+        f"vmap: argument {position} has no batch axis: give a list, tuple or numpy array with one entry "
+        f"per point (got {type(arg).__name__}); close over what every point shares instead"
+    )
+
+
+def _points(args: tuple) -> tuple[list[tuple], bool]:
+    """The arguments of each point, and whether any argument was a numpy array."""
+    if not args:
+        raise TypeError("vmap: the mapped function needs at least one argument with a batch axis")
+    lengths = [_length(arg, i) for i, arg in enumerate(args)]
+    if len(set(lengths)) > 1:
+        shown = ", ".join(f"argument {i}: {n}" for i, n in enumerate(lengths))
+        raise ValueError(f"vmap: the arguments' batch axes differ in length ({shown}): give each point once")
+    if lengths[0] == 0:
+        raise ValueError("vmap: an empty batch (length 0): there is no point to call the function at")
+    arrays = [hasattr(arg, "tolist") for arg in args]
+    # an array's points: its rows as arrays (f sees the shape it is written for), or its numbers as floats
+    columns = [
+        (list(arg) if arg.ndim > 1 else arg.tolist()) if array else list(arg)
+        for arg, array in zip(args, arrays)
+    ]
+    return list(zip(*columns)), any(arrays)
+
+
+def _stacked(results: Sequence[Any], as_array: bool) -> Any:
+    """The points' results, stacked: each number becomes the list (array) of it over the points."""
+    first = results[0]
+    if isinstance(first, list | tuple):  # a namedtuple's fields too (jit returns f's own tree)
+        items = [_stacked([r[i] for r in results], as_array) for i in range(len(first))]
+        return first._make(items) if hasattr(first, "_fields") else type(first)(items)
+    if isinstance(first, dict):
+        return {key: _stacked([r[key] for r in results], as_array) for key in first}
+    if trees.is_array(first):
+        import numpy as np
+
+        return np.stack(results)
+    column = [float(r) for r in results]
+    if as_array:
+        import numpy as np
+
+        return np.array(column)
+    return column
+
+
+class Batched:
+    """fn mapped over a leading batch axis of every argument. See `vmap`."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        if not callable(fn):
+            raise TypeError(f"vmap: expected a function to map, got {type(fn).__name__}")
+        self.fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(
+                f"vmap: keyword arguments are not mapped (got {', '.join(sorted(kwargs))}): pass them "
+                "positionally with a batch axis, or close over them"
+            )
+        points, as_array = _points(args)
+        stacked = self._native(points, as_array)
+        if stacked is None:
+            return _stacked([self.fn(*point) for point in points], as_array)
+        return stacked
+
+    def _native(self, points: list[tuple], as_array: bool) -> Any:
+        """The stacked results of every point by one batched native call; None where it cannot take them."""
+        from chainrule.compiler import Jitted
+
+        fn = self.fn
+        if not isinstance(fn, Jitted) or fn.backend != "native":
+            return None
+        fn(*points[0])  # traces if need be, and makes the program of this shape the latest
+        program = fn._last
+        if not _plain(program.outputs):  # a dict or an array out: stacked point by point
+            return None
+        try:
+            numbers = [program.unpack(point) for point in points]
+        except Restructure:  # another shape, or numbers that are not floats: the calls one by one
+            return None
+        return _forward_batch(program, numbers, as_array)
+
+
+def _flat(outputs: Any) -> list[int]:
+    return [outputs] if isinstance(outputs, int) else [slot for item in outputs for slot in _flat(item)]
+
+
+def _nest(outputs: Any, columns: Iterator[Any]) -> Any:
+    return next(columns) if isinstance(outputs, int) else tuple(_nest(item, columns) for item in outputs)
+
+
+def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> Any:
+    """A NativeProgram's outputs at every point by batch_kernel's forward_batch, each a column over the
+    points; None if it has a node Python computes, or a point raised (the calls one by one then raise
+    the engine's own error)."""
+    if program._in_python:
+        return None
+    from chainrule.compiler import batch_kernel, native_kernel
+    from chainrule.compiler.native import np
+
+    run = batch_kernel.load(program.kernel)
+    base = program._values.copy()
+    base[program._inputs : program._live_end] = [leaf.data for leaf in program._live]
+    outputs = program._outputs if program.several else program._root
+    slots = np.array(_flat(outputs), dtype=np.int64)
+    points = np.array(numbers, dtype=np.float64).reshape(len(numbers), program._inputs)
+    results = np.empty((len(numbers), len(slots)))
+    exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
+    chunk = max(1, min(batch_kernel.CHUNK, batch_kernel.SCRATCH // len(base)))
+    try:
+        with _ONE_BATCH_AT_A_TIME:
+            run(program._program, exponent, base, program._start, points, slots, results, chunk)
+    except Exception:  # a point where floatmath raises: the calls one by one say which
+        return None
+    columns = [results[:, k].copy() if as_array else results[:, k].tolist() for k in range(len(slots))]
+    nested = _nest(outputs, iter(columns))
+    return nested if program.outputs is None else trees.unflatten(program.outputs, nested)
+
+
+def _plain(spec: Any) -> bool:
+    """Whether a tree's spec is tuples and lists only (the columns then nest as it does)."""
+    if spec is None or spec is trees.LEAF:
+        return True
+    return spec.kind in (list, tuple) and all(_plain(item) for item in spec)
+
+
+def vmap(fn: Callable[..., Any]) -> Batched:
+    """fn over a batch: every argument has a leading batch axis; the results are stacked the same way.
+
+    `vmap(f)(xs, ys)[i]` is `f(xs[i], ys[i])` (for a result that is a tuple, each of its numbers is a
+    list, or a numpy array if any argument was one). For `jit(f, backend="native")` the batch runs in
+    one native call over all cores, with the numbers of the calls one by one, to the bit.
+    """
+    return Batched(fn)

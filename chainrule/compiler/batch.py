@@ -50,11 +50,12 @@ def _points(args: tuple) -> tuple[list[tuple], bool]:
         raise ValueError("vmap: an empty batch (length 0): there is no point to call the function at")
     arrays = [hasattr(arg, "tolist") for arg in args]
     # an array's points: its rows as arrays (f sees the shape it is written for), or its numbers as floats
-    columns = [
-        (list(arg) if arg.ndim > 1 else arg.tolist()) if array else list(arg)
-        for arg, array in zip(args, arrays)
-    ]
+    columns = [_rows(arg) if array else list(arg) for arg, array in zip(args, arrays)]
     return list(zip(*columns)), any(arrays)
+
+
+def _rows(array: Any) -> list[Any]:
+    return list(array) if array.ndim > 1 else array.tolist()
 
 
 def _stacked(results: Sequence[Any], as_array: bool) -> Any:
@@ -62,7 +63,7 @@ def _stacked(results: Sequence[Any], as_array: bool) -> Any:
     first = results[0]
     if isinstance(first, list | tuple):  # a namedtuple's fields too (jit returns f's own tree)
         items = [_stacked([r[i] for r in results], as_array) for i in range(len(first))]
-        return first._make(items) if hasattr(first, "_fields") else type(first)(items)
+        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
     if isinstance(first, dict):
         return {key: _stacked([r[key] for r in results], as_array) for key in first}
     if trees.is_array(first):

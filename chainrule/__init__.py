@@ -9,6 +9,7 @@ from chainrule.derivatives.hessians import hessian, hvp
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad, no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
+from chainrule.math.floatlike import Comparison, equal, not_equal, where
 from chainrule.math.primitive import primitive
 from chainrule.nn import MLP, Layer, Module, Neuron
 from chainrule.optim import SGD, Adam
@@ -22,6 +23,7 @@ __all__ = [
     "SGD",
     "Adam",
     "CheckpointError",
+    "Comparison",
     "GradcheckError",
     "Layer",
     "Module",
@@ -29,6 +31,7 @@ __all__ = [
     "Value",
     "draw",
     "enable_grad",
+    "equal",
     "explain",
     "grad",
     "gradcheck",
@@ -41,11 +44,13 @@ __all__ = [
     "math",
     "mse",
     "no_grad",
+    "not_equal",
     "primitive",
     "save",
     "sum_squared_error",
     "to_dot",
     "value_and_grad",
     "walkthrough",
+    "where",
 ]
 __version__ = "0.1.0"

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chainrule.derivatives.gradients import ArgNums, argument_indices, grad
+from chainrule.derivatives.gradients import ArgNums, _holds_value, argument_indices, grad
+from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
+from chainrule.runtime.tracing import making_graphs
 
 
 def _gradient_graph(
@@ -23,12 +25,18 @@ def _gradient_graph(
     single = isinstance(positions, int)
     indices = argument_indices(positions, args)
     arguments = list(args)
-    leaves = [Value(args[i]) for i in indices]
+    # a Value (jit's trace, a grad around this one) gets a node of its own: its derivatives are graphs too
+    leaves = [args[i] * 1.0 if isinstance(args[i], Value) else Value(args[i]) for i in indices]
     for i, leaf in zip(indices, leaves):
         arguments[i] = leaf
     with enable_grad():
         gradient: Any = grad(f, positions)(*arguments, **kwargs)  # Values: the arguments are Values
     return leaves, (gradient,) if single else gradient
+
+
+def _as_graphs(args: Sequence[Any]) -> bool:
+    """Whether the result must be graphs of Values: under jit's trace, or called with Values."""
+    return making_graphs() or _holds_value(args)
 
 
 def hessian(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., Any]:
@@ -39,6 +47,9 @@ def hessian(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[.
 
     def matrix(*args: Any, **kwargs: Any) -> Any:
         leaves, gradient = _gradient_graph(f, argnums, args, kwargs)
+        if _as_graphs(args):  # traced by jit, or differentiated again: the rows are graphs, in tuples
+            graphs = tuple(tuple(gradient_graphs(g, leaves)) for g in gradient)
+            return graphs[0][0] if isinstance(argnums, int) else graphs
         rows = []
         for g in gradient:
             for leaf in leaves:
@@ -72,7 +83,11 @@ def hvp(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., 
                 f"(argnums {argnums!r}): give one number per differentiated argument"
             )
         with enable_grad():
-            dot = sum((g * Value(v) for g, v in zip(gradient, vector)), Value(0.0))
+            dot = sum(
+                (g * (v if isinstance(v, Value) else Value(v)) for g, v in zip(gradient, vector)), Value(0.0)
+            )
+        if _as_graphs((primals, vector)):  # traced by jit, or differentiated again: H·v as graphs
+            return tuple(gradient_graphs(dot, leaves))  # type: ignore[return-value]
         dot.backward()
         return [leaf.grad for leaf in leaves]
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule import grad_mode
-from chainrule.compiler.paths import Engine, GuardFailed, Path, compile_path, run_eagerly
+from chainrule.compiler.paths import Engine, Path, compile_path, run_eagerly
 from chainrule.compiler.python_code import PythonProgram, Restructure
 from chainrule.compiler.trace import JitTraceWarning, ValueArgument, normalize
 from chainrule.engine import Value
@@ -128,16 +128,12 @@ class Jitted:
         return self._last.source if self._last else ""
 
     def __call__(self, *args: Any, **kwargs: Any) -> JitResult | Value | tuple:
-        path, tried = self._last, None
+        path = self._last
         if path is not None and path.positional and not kwargs:
-            try:
-                data, saved = path.forward(args, path.leaves)
-            except GuardFailed:  # another path
-                tried = path
-            except Restructure:  # another shape, or numbers that are not floats
-                pass
-            else:
-                return _result(data, saved, path)
+            found = _fitting(path.siblings, args, path)  # the latest path first, then its shape's others
+            if found is not None:
+                self._last = found[0]
+                return _result(found[1], found[2], found[0])
         names = sorted(kwargs)
         try:
             normalized, shape = normalize((*args, *(kwargs[name] for name in names)))
@@ -152,13 +148,9 @@ class Jitted:
         if isinstance(paths, tuple):  # (_ENGINE, several): this shape's calls run on the engine
             data, saved = run_eagerly(self.fn, traced_args, traced_kwargs, paths[1])
             return data if paths[1] else JitResult(data, saved, Engine if grad_mode.is_enabled() else None)
-        for taken in paths or ():
-            if taken is tried:
-                continue  # its guards failed above
-            try:
-                data, saved = taken.forward(normalized, taken.leaves)
-            except GuardFailed:
-                continue
+        found = _fitting(paths or [], normalized)
+        if found is not None:
+            taken, data, saved = found
             self._last = taken
             with self._lock:
                 if paths is not None and taken in paths:
@@ -177,7 +169,11 @@ class Jitted:
     def _fall_back(self, key: Any, several: bool) -> None:
         """Run this shape's calls on the engine from now on, warning the first time."""
         with self._lock:
+            paths = self._programs.get(key)
+            if isinstance(paths, list):
+                paths.clear()  # no path of this shape is tried first any more (each costs its guards)
             self._programs[key] = (_ENGINE, several)
+            self._last = None
             first, self._fell_back = not self._fell_back, True
         if first:
             warnings.warn(
@@ -194,10 +190,10 @@ class Jitted:
         """Hold a new path; past max_programs shapes, the least recently used is dropped (warning once)."""
         with self._lock:
             paths = self._programs.get(key)
-            if isinstance(paths, list):
-                paths.insert(0, path)
-            else:
-                self._programs[key] = [path]
+            if not isinstance(paths, list):
+                paths = self._programs[key] = []
+            paths.insert(0, path)
+            path.siblings = paths
             full = len(self._programs) > self.max_programs
             while len(self._programs) > self.max_programs:
                 self._programs.popitem(last=False)
@@ -212,6 +208,18 @@ class Jitted:
                 JitCacheWarning,
                 stacklevel=3,  # the call of the jitted function
             )
+
+
+def _fitting(paths: list[Path], args: Any, latest: Path | None = None) -> tuple[Path, Any, tuple] | None:
+    """(the first path whose guards hold for args, latest tried first; its value; what backward needs)."""
+    candidates = paths if latest is None else (latest, *(path for path in paths if path is not latest))
+    for path in candidates:
+        try:
+            data, saved = path.forward(args, path.leaves)
+        except Restructure:  # another path (GuardFailed), another shape, numbers that are not floats
+            continue
+        return path, data, saved
+    return None
 
 
 def _name(fn: Any) -> str:

@@ -35,6 +35,7 @@ class Path:
         self.program, self.guards, self.expected = program, guards, expected
         self.leaves, self.several, self.source = program.leaves, program.several, program.source
         self.backward = program.backward
+        self.siblings: list[Path] = [self]  # the paths jit keeps for this shape (this one among them)
 
     def forward(self, args: Any, leaves: tuple) -> tuple[Any, tuple]:
         """The program's forward pass, once the guards hold; GuardFailed if one does not."""

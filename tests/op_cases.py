@@ -30,7 +30,7 @@ ENGINE: dict[str, Callable[..., Any]] = {
 }
 EXPONENTS = (2.0, 3.0, -1.0, -2.0, 0.5, 2.5, 0.0, 1.0)  # for x ** n: integer, negative, fractional, 0 and 1
 ORDERS = (0.0, 1.0, 2.0)  # for polygamma's n
-KINKS = {"relu": 1e-2, "fabs": 1e-2}  # ops whose slope jumps at 0: how far central differences must stay
+KINKS = {"relu": 1e-2, "fabs": 1e-2, "hypot": 1e-2}  # slopes that jump at 0: how far central differences stay
 INTERNAL = {"power_slope", "value_power_slope", "exponent_slope", "quotient"}  # rows the others' slopes use
 PIECEWISE = {"floor", "ceil", "trunc", "fmod", "copysign", "atan2"}  # jumps (atan2's: its branch cut)
 COMPARED = {"gt", "ge", "lt", "le", "eq", "ne"}  # 1.0 or 0.0: a jump where a = b

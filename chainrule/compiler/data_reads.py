@@ -6,9 +6,9 @@ traced, a profile function (sys.setprofile, this thread only, removed after) not
 that starts; afterwards each one's source is read with `ast` (a file once, then cached) for `.data` on
 the lines it ran, and jit warns naming each file and line: as deciding control flow where the read sits
 in an `if`, `while` or conditional expression's test, a comparison, `and`/`or`, an `assert` or a
-comprehension's `if`, and as a constant elsewhere. chainrule's own modules and the standard library
-are not read (they read `.data` on purpose). A profiler already running (cProfile) is left alone and
-nothing is watched.
+comprehension's `if`, and as a constant elsewhere. chainrule's own modules, the standard library and
+installed packages are not read (they read `.data` on purpose, or have a `.data` of their own). A
+profiler already running (cProfile) is left alone, and nothing is watched.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 _OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the chainrule package
-_SKIPPED = (_OWN, sysconfig.get_paths()["stdlib"] + os.sep)
+_SKIPPED = (_OWN, *{sysconfig.get_paths()[key] + os.sep for key in ("stdlib", "purelib", "platlib")})
 _SHOWN = 5  # lines named in one warning
 
 Read = tuple[int, int, int, int, bool]  # (line, end line, column, end column, decides control flow)

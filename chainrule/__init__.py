@@ -11,6 +11,7 @@ from chainrule.derivatives.jacobians import jacfwd, jacobian
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad, no_grad
 from chainrule.losses import hinge, mse, sum_squared_error
+from chainrule.math.floatlike import Comparison, equal, not_equal, where
 from chainrule.math.primitive import primitive
 from chainrule.nn import MLP, Layer, Module, Neuron
 from chainrule.optim import SGD, Adam
@@ -24,6 +25,7 @@ __all__ = [
     "SGD",
     "Adam",
     "CheckpointError",
+    "Comparison",
     "GradcheckError",
     "Layer",
     "Module",
@@ -31,6 +33,7 @@ __all__ = [
     "Value",
     "draw",
     "enable_grad",
+    "equal",
     "explain",
     "grad",
     "gradcheck",
@@ -45,6 +48,7 @@ __all__ = [
     "math",
     "mse",
     "no_grad",
+    "not_equal",
     "primitive",
     "save",
     "sum_squared_error",
@@ -52,5 +56,6 @@ __all__ = [
     "value_and_grad",
     "vmap",
     "walkthrough",
+    "where",
 ]
 __version__ = "0.1.0"

@@ -59,6 +59,14 @@ def numba():
     return numba_module
 
 
+@pytest.fixture(params=["python", "native"])
+def backend(request):
+    """Each jit backend in turn; the native one needs numba (see the numba fixture)."""
+    if request.param == "native":
+        request.getfixturevalue("numba")
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def browser():
     """A headless Chromium driven by Playwright (tests/real_browser.py). Skips without one, unless

@@ -30,9 +30,13 @@ ENGINE: dict[str, Callable[..., Any]] = {
 }
 EXPONENTS = (2.0, 3.0, -1.0, -2.0, 0.5, 2.5, 0.0, 1.0)  # for x ** n: integer, negative, fractional, 0 and 1
 ORDERS = (0.0, 1.0, 2.0)  # for polygamma's n
-KINKS = {"relu": 1e-2, "fabs": 1e-2}  # ops whose slope jumps at 0: how far central differences must stay
+KINKS = {"relu": 1e-2, "fabs": 1e-2, "hypot": 1e-2}  # slopes that jump at 0: how far central differences stay
 INTERNAL = {"power_slope", "value_power_slope", "exponent_slope", "quotient"}  # rows the others' slopes use
 PIECEWISE = {"floor", "ceil", "trunc", "fmod", "copysign", "atan2"}  # jumps (atan2's: its branch cut)
+COMPARED = {"gt", "ge", "lt", "le", "eq", "ne"}  # 1.0 or 0.0: a jump where a = b
+SELECTS = {"if_true", "if_false"}  # where's halves: a jump where the condition a crosses 0
+PIECEWISE |= COMPARED | SELECTS | {"mod", "floordiv", "round"}
+DIGITS = (0.0, 1.0, -1.0)  # for round's n
 # The ops the random-graph fuzzers draw: every row but the piecewise ones, the slopes' own rows and
 # polygamma (an order n must be a whole number); those are held by the cases above at their points
 FUZZED = [
@@ -43,7 +47,7 @@ FUZZED = [
 def exponents(rule: Rule) -> tuple[float, ...] | tuple[None]:
     if not rule.exponent:
         return (None,)
-    return ORDERS if rule.name == "polygamma" else EXPONENTS
+    return ORDERS if rule.name == "polygamma" else DIGITS if rule.name == "round" else EXPONENTS
 
 
 def _is_tensor(x: Any) -> bool:
@@ -75,8 +79,14 @@ def near_kink(rule: Rule, a: float, b: float | None, distance: float = 1e-2) -> 
         return abs(a) < distance and (b or 0.0) < distance
     if rule.name == "copysign":
         return abs(a) < distance or abs(b or 0.0) < distance
-    if rule.name == "fmod":
+    if rule.name in ("fmod", "mod", "floordiv"):
         return not b or abs(a / b - round(a / b)) < distance
+    if rule.name in COMPARED:
+        return abs(a - (b or 0.0)) < distance
+    if rule.name in SELECTS:
+        return abs(a) < distance
+    if rule.name == "round":  # its jumps are at the halves, at every number of digits the tests use
+        return any(abs(abs(a * 10**k - round(a * 10**k)) - 0.5) < distance for k in (-1, 0, 1))
     return False
 
 
@@ -144,13 +154,21 @@ class _Torch:
             "fabs": torch.abs,
             "degrees": torch.rad2deg,
             "radians": torch.deg2rad,
-            "where": lambda c, x, y: torch.where(torch.as_tensor(c), _tensor(torch, x), _tensor(torch, y)),
-            **{cmp: _compare(torch, cmp) for cmp in ("gt", "ge", "lt", "le", "eq")},
+            "mod": torch.remainder,
+            "floordiv": lambda a, b: torch.floor(a / b),
+            "round_half_even": lambda a, n: torch.round(a, decimals=int(n)),
+            "where": lambda c, x, y: torch.where(_holds(torch, c), _tensor(torch, x), _tensor(torch, y)),
+            **{cmp: _compare(torch, cmp) for cmp in ("gt", "ge", "lt", "le", "eq", "ne")},
         }
         function = special.get(name) or getattr(torch, name)
         return lambda *args: function(
             *(x if _is_tensor(x) or isinstance(x, bool) else _tensor(torch, x) for x in args)
         )
+
+
+def _holds(torch: Any, condition: Any) -> Any:
+    """A condition as torch.where takes it: a comparison's bools, or a number's truth (nonzero)."""
+    return torch.as_tensor(condition) != 0
 
 
 def _tensor(torch: Any, x: Any) -> Any:

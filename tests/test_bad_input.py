@@ -1123,6 +1123,86 @@ def test_t07_a_function_given_the_wrong_number_of_arguments(capsys):
     assert "atan2 takes exactly two arguments, got 1" in err and "^" in err
 
 
+# --- Control flow: comparisons, where, jit's guards -----------------------------------------------
+
+
+@pytest.mark.parametrize("compare", [lambda x: x < "a", lambda x: x <= None, lambda x: x > [1.0]])
+def test_b01_a_comparison_with_what_is_not_a_number_is_refused(compare):
+    with pytest.raises(TypeError, match=r"a comparison \(.+\) of a Value takes a real number .*got"):
+        compare(Value(1.0))
+
+
+@pytest.mark.parametrize("compare", [lambda v: v == 2.0, lambda v: v != 2.0, lambda v: v == 0])
+def test_b02_a_value_and_a_number_compared_with_eq_are_refused(compare):
+    with pytest.raises(TypeError, match=r"== is identity for Values\): write chainrule.equal\(v, x\)"):
+        compare(Value(2.0))
+    v, w = Value(2.0), Value(2.0)
+    assert v == v and v != w and bool(chainrule.equal(v, w))  # identity between Values; equal() by number
+
+
+@pytest.mark.parametrize("condition", ["yes", None, [True]])
+def test_b03_a_condition_of_where_that_is_no_comparison_is_refused(condition):
+    with pytest.raises(TypeError, match=r"where: the condition must be a comparison \(x > 0\), a Value or"):
+        chainrule.where(condition, Value(1.0), 2.0)
+
+
+@pytest.mark.parametrize(
+    ("op", "symbol"),
+    [(lambda x: x % 0, "%"), (lambda x: x // Value(0.0), "//"), (lambda x: divmod(x, 0)[1], "//")],
+)
+def test_b04_mod_and_floordiv_by_zero_raise_as_pythons_do(op, symbol):
+    with pytest.raises(ZeroDivisionError, match=re.escape(f"division by zero in {symbol}: 7.5 {symbol} 0.0")):
+        op(Value(7.5))
+
+
+@pytest.mark.parametrize("digits", [1.5, "2", True])
+def test_b05_round_with_digits_that_are_not_an_int_is_refused(digits):
+    with pytest.raises(TypeError, match="round\\(Value, digits\\): digits must be an int"):
+        round(Value(2.25), digits)
+
+
+def test_b06_a_side_not_taken_that_has_no_value_raises_its_own_error():
+    def f(x):
+        return chainrule.where(x > 0, chainrule.math.sqrt(x), 0.0)
+
+    with pytest.raises(ValueError, match=r"sqrt of -1\.0"):
+        f(Value(-1.0))
+    with pytest.raises(ValueError, match=r"sqrt of -1\.0"):
+        chainrule.jit(f)(-1.0)
+    safe = chainrule.jit(grad(lambda x: chainrule.where(x > 0, chainrule.math.sqrt(abs(x)), 0.0)))
+    assert (safe(-1.0), safe(4.0)) == (0.0, 0.25)
+
+
+def test_b07_a_branch_on_data_under_jit_is_announced_naming_the_line():
+    def f(x):
+        return x if x.data > 0 else -x
+
+    line = f.__code__.co_firstlineno + 1
+    with pytest.warns(chainrule.compiler.JitTraceWarning, match=rf"test_bad_input.py:{line} \(decides"):
+        chainrule.jit(f)(1.0)
+
+
+def test_b08_a_path_that_changes_at_every_call_falls_back_once_warned():
+    def steps(x):
+        n = Value(0.0)
+        while x > 1.0:
+            x, n = x / 2, n + 1
+        return n
+
+    compiled = chainrule.jit(steps)
+    with pytest.warns(chainrule.compiler.JitFallbackWarning, match=r"steps has taken 8 paths") as caught:
+        counts = [compiled(2.0**k) for k in range(1, 14)]
+    assert len(caught) == 1 and counts == [steps(Value(2.0**k)).data for k in range(1, 14)]
+
+
+@pytest.mark.parametrize("limit", [0, 2.5, True])
+def test_b09_max_paths_must_be_a_whole_number_of_at_least_one(limit):
+    with pytest.raises(
+        ValueError, match=f"jit: max_paths must be a whole number >= 1, got {re.escape(repr(limit))}"
+    ):
+        chainrule.jit(lambda x: x, max_paths=limit)
+
+
 # --- The playground ------------------------------------------------------------------------------
 
 

@@ -81,7 +81,7 @@ def _in_domain(op: str, a: float, b: float, c: float | None) -> bool:
     """Far enough from every edge that x ± ε (ε = 1e-6, scaled by the slopes) stays on the same side:
     the op and its slopes are finite at a ± MARGIN, b ± MARGIN, and at 0 where such an interval holds
     it (every edge of the table's ops is at 0); and no kink (relu's) is within reach."""
-    if abs(a) < KINKS.get(op, 0.0):
+    if abs(a) < KINKS.get(op.split()[1] if " " in op else op, 0.0):  # "a hypot b": the row hypot
         return False
     fn = OPS[op][0]
 

@@ -20,7 +20,6 @@ from op_cases import CASE_IDS, CASES, apply, exponents
 
 import chainrule
 from chainrule import Value, grad, hessian, hvp, value_and_grad
-from chainrule.compiler import JitTraceWarning
 from chainrule.math.values import VALUES
 from chainrule.rules import BY_FUNCTION, FLOATS, RULES
 
@@ -303,15 +302,15 @@ def test_jit_of_grad_gives_grads_floats_to_the_bit(f):
     assert "tuple out: no backward" in compiled_both.source and "def backward" not in compiled_both.source
 
 
-def test_jit_of_grad_warns_that_relus_slope_is_frozen_at_trace_time():
-    with pytest.warns(JitTraceWarning, match="relu's slope"):
-        compiled = chainrule.jit(grad(mixed, (0, 1)))
-        compiled(1.3, 0.4)  # x - y > 0: relu's slope 1 is compiled in
-    assert compiled(2.0, 0.5) == grad(mixed, (0, 1))(2.0, 0.5)  # the same side of the kink: right
-    assert compiled(-0.6, 0.9) != grad(mixed, (0, 1))(-0.6, 0.9)  # the other side: frozen, as warned
+def test_jit_of_grad_compiles_relus_slope_as_a_select_right_on_both_sides(backend):
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        chainrule.jit(grad(with_pow, (0, 1)))(1.3, 0.4)  # no branch on data: no warning
+        warnings.simplefilter("error")  # nothing to warn of: the branch is in the program
+        compiled = chainrule.jit(grad(mixed, (0, 1)), backend)
+        for point in ((1.3, 0.4), (-0.6, 0.9), (2.0, 0.5), (0.4, 0.4), (-2.0, 1.0)):
+            assert compiled(*point) == grad(mixed, (0, 1))(*point)  # the engine's, to the bit
+    assert len(next(iter(compiled._programs.values()))) == 1  # one trace serves both sides
+    relu_slope = chainrule.jit(grad(lambda x: x.relu() + (-x).relu()), backend)  # the case
+    assert [relu_slope(x) for x in (3.0, -2.0, 0.0)] == [1.0, -1.0, 0.0]
 
 
 def test_jit_returns_nested_tuples_as_fn_nested_them():

@@ -17,7 +17,6 @@ from op_cases import apply, defined, exponents
 
 from chainrule import MLP, Value, jit, no_grad
 from chainrule.cli import main
-from chainrule.compiler import JitTraceWarning
 from chainrule.demos import xor
 from chainrule.losses import mse
 from chainrule.rules import RULES
@@ -311,25 +310,26 @@ def test_jitted_function_keeps_the_signature():
     assert jit(loss).__name__ == "loss"
 
 
-def test_bool_of_a_value_warns_while_tracing_and_only_then():
+def test_bool_of_a_value_is_a_floats_and_a_guard_while_tracing():
     w = Value(1.0)
 
     def branching(x):
         y = w * x
-        return y * 2 if y else y  # always True for a Value: the branch is frozen anyway
+        return y * 2 if y else y - 1  # bool(y) as a float's: False at 0.0
 
-    with pytest.warns(JitTraceWarning, match="frozen at trace time"):
-        jit(branching)(1.0)
+    compiled = jit(branching)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a guarded branch is not warned of
+        for x in (1.0, 0.0, -3.0, 0.0, 2.5):
+            assert compiled(x) == branching(Value(x)).data  # traced at 1.0, right at 0.0: a guard
+    assert len(next(iter(compiled._programs.values()))) == 2  # two paths: y true, y false
 
     def failing(x):
         raise RuntimeError("inside fn")
 
     with pytest.raises(RuntimeError):
         jit(failing)(1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        jit(lambda x: w * x)(1.0)  # no bool(): no warning
-        assert bool(w) is True  # outside tracing (also after a trace that raised): True, silently
+    assert bool(Value(0.0)) is False and bool(w) is True and bool(Value(math.nan)) is True  # as floats
 
 
 @pytest.mark.parametrize(

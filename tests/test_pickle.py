@@ -34,8 +34,8 @@ import pickle, sys
 sys.path[:0] = sys.argv[1:]
 import chainrule.compiler as compiler
 traced = []
-compile_once = compiler._compile
-compiler._compile = lambda *args: (traced.append(args), compile_once(*args))[1]
+compile_once = compiler.compile_path
+compiler.compile_path = lambda *args: (traced.append(args), compile_once(*args))[1]
 program = pickle.loads(sys.stdin.buffer.read())
 print(repr(program(1.5, 2.0)), repr(program(-0.5, 3.0)), len(traced))
 """

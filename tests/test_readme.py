@@ -21,6 +21,8 @@ README = (ROOT / "README.md").read_text()
     ("page", "section"),
     [
         ("README.md", "# chainrule"),
+        ("README.md", "## Control flow, compiled"),
+        ("docs/control-flow.md", "# Control flow under jit"),
         ("docs/index.md", "# chainrule"),
         ("docs/higher-order.md", "# Derivatives of derivatives"),
         ("docs/math.md", "# chainrule.math, and ops of your own"),

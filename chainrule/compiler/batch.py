@@ -105,10 +105,12 @@ class Batched:
         fn = self.fn
         if not isinstance(fn, Jitted) or fn.backend != "native":
             return None
-        fn(*points[0])  # traces if need be, and makes the program of this shape the latest
-        program = fn._last
-        if not _plain(program.outputs):  # a dict or an array out: stacked point by point
+        fn(*points[0])  # traces if need be, and makes the path of this shape the latest
+        path = fn._last
+        # guards (fn branches) would have to be checked point by point; a dict or an array out too
+        if path is None or path.guards is not None or not _plain(path.outputs):
             return None
+        program = path.program
         try:
             numbers = [program.unpack(point) for point in points]
         except Restructure:  # another shape, or numbers that are not floats: the calls one by one

@@ -69,7 +69,7 @@ def _symbol(x: Any) -> Symbol:
     return Symbol(text, ATOM if not text.startswith("-") else UNARY, frozenset())
 
 
-_COMPARE = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=="}
+_COMPARE = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "==", "ne": "!="}
 
 
 class Symbols:

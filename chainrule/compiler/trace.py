@@ -2,23 +2,26 @@
 
 The arguments are numbers or (nested) lists, tuples, dicts and numpy arrays of numbers; their shape (the
 nesting, the lengths, a dict's keys, an array's shape) is what a compiled program is specialised to:
-another shape traces again.
+another shape traces again. Within a shape, the comparisons of Values that fn branched on (`if x > 0:`,
+`while err > tol:`) are the guards of the path it took: a call on which one comes out otherwise takes
+another path, and is traced again.
 """
 
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 from chainrule import floatmath, grad_mode
+from chainrule.compiler import data_reads
 from chainrule.engine import Value
+from chainrule.math.floatlike import Comparison
 from chainrule.runtime import tracing, trees
 
 
 class JitTraceWarning(UserWarning):
-    """fn branched on a Value while being traced: the branch taken now is frozen into the compiled code."""
+    """fn decided its control flow on `.data` while being traced: no guard can see that branch."""
 
 
 class ValueArgument(Exception):  # noqa: N818 (a signal): a Value among the arguments, for the engine
@@ -82,47 +85,41 @@ def _as_values(arg: Any, inputs: list[Value]) -> Any:
     return inputs[-1]
 
 
-def _warn_bool(value: Value) -> bool:
-    if tracing.tracing_listeners():  # this thread or task is tracing; another one's bool() stays silent
-        warnings.warn(
-            "jit: bool() of a Value while tracing. Python control flow that depends on data is frozen at "
-            "trace time: every compiled call takes the branch taken now. Branch with an op (relu) instead, "
-            "or call the function without jit.",
-            JitTraceWarning,
-            stacklevel=2,
-        )
-    return True  # what bool() of a Value is without the hook
+def unpacked(arg: Any) -> Any:
+    """A normalized argument as the caller gave it: a Packed one rebuilt as its dict, array or namedtuple."""
+    if isinstance(arg, Packed):
+        return trees.unflatten(arg.spec, list(arg))
+    if isinstance(arg, list | tuple):
+        return type(arg)(unpacked(item) for item in arg)
+    return arg
 
 
-# Installed once, for good: a hook put in and taken out around each trace would be seen, or missed, by
-# every thread tracing at the time. Value defines no __bool__ of its own (so bool() is always True).
-if "__bool__" not in vars(Value):
-    Value.__bool__ = _warn_bool  # type: ignore[attr-defined]
+def values_like(arg: Any) -> Any:
+    """The same nesting with a fresh Value leaf for every number: fn's arguments as the engine takes them."""
+    return _as_values(arg, [])
 
 
-def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[Value]]:
-    """Call fn with Value leaves in place of its numbers; return the root (or a tuple of them), the inputs."""
+def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[Value], list[Comparison]]:
+    """Call fn with Value leaves in place of its numbers; return the root (or a tuple of them), the inputs,
+    and the guards: every comparison of Values whose bool() decided a branch, in the order taken."""
     inputs: list[Value] = []
     value_args = _as_values(args, inputs)
     value_kwargs = {name: _as_values(arg, inputs) for name, arg in kwargs.items()}
-    branches: list[str] = []  # grad(f) called while tracing: its graph's branches on data
+    taken: dict[int, Comparison] = {}  # by id: a comparison tested twice is one guard
+
+    def guard(comparison: Comparison) -> None:
+        taken.setdefault(id(comparison), comparison)
+
     # a grad inside fn gives a graph, to compile
-    with tracing.listening(branches.append), grad_mode.enable_grad(), tracing.graphs():
+    with data_reads.watching() as ran, tracing.listening(guard), grad_mode.enable_grad(), tracing.graphs():
         root = fn(*value_args, **value_kwargs)
-    if branches:
-        warnings.warn(
-            f"jit: a derivative built while tracing branches on data ({branches[0]}): every compiled call "
-            "takes the branch taken now. To compile gradients of such a function, compile the function "
-            "and call .backward() on its result.",
-            JitTraceWarning,
-            stacklevel=4,  # the call of the jitted function
-        )
+    data_reads.warn(ran, JitTraceWarning, stacklevel=4)  # stacklevel 4: the call of the jitted function
     if not _is_output(root):
         raise TypeError(
             f"jit: the function must return a Value or a (nested) tuple of Values, it returned "
             f"{type(root).__name__}"
         )
-    return root, inputs
+    return root, inputs, list(taken.values())
 
 
 def _is_output(x: Any) -> bool:

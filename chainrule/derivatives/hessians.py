@@ -13,10 +13,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import floatmath
-from chainrule.derivatives.gradients import ArgNums, argument_indices, grad, leaves_of
+from chainrule.derivatives.gradients import ArgNums, argument_indices, grad, holds_value, leaves_of
+from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
 from chainrule.runtime import trees
+from chainrule.runtime.tracing import making_graphs
 
 
 def _gradient_graph(
@@ -57,6 +59,11 @@ def blocks(specs: list[Any], rows: list[list[Any]]) -> list[list[Any]]:
     ]
 
 
+def _as_graphs(args: Sequence[Any]) -> bool:
+    """Whether the result must be graphs of Values: under jit's trace, or called with Values."""
+    return making_graphs() or holds_value(args)
+
+
 def hessian(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., Any]:
     """`H[i][j]` = ∂²f/∂xᵢ∂xⱼ over the arguments at argnums (default: every positional argument).
 
@@ -68,7 +75,11 @@ def hessian(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[.
 
     def matrix(*args: Any, **kwargs: Any) -> Any:
         leaves, specs, gradient = _gradient_graph(f, argnums, args, kwargs)
-        rows = backward_rows(gradient, leaves)
+        rows: list[list[Any]]  # graphs when traced by jit or differentiated again, else numbers
+        if _as_graphs(args):
+            rows = [gradient_graphs(g, leaves) for g in gradient]
+        else:
+            rows = backward_rows(gradient, leaves)
         one = isinstance(argnums, int) or (argnums is None and len(specs) == 1 and specs[0] is not trees.LEAF)
         return blocks(specs, rows)[0][0] if one else blocks(specs, rows)
 
@@ -103,7 +114,7 @@ def hvp(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., 
         numbers = []
         for i, (spec, entry) in enumerate(zip(specs, vectors)):
             what = f"hvp: the vector's entry {i}"
-            flat, shape = trees.flatten(entry, functools.partial(floatmath.real, what=what))
+            flat, shape = trees.flatten(entry, functools.partial(_number, what=what))
             if shape != spec:
                 raise ValueError(
                     f"hvp: the vector's entry {i} has {len(flat)} numbers where its argument has "
@@ -111,10 +122,20 @@ def hvp(f: Callable[..., Any], argnums: ArgNums | None = None) -> Callable[..., 
                 )
             numbers += flat
         with enable_grad():
-            dot = sum((g * Value(v) for g, v in zip(gradient, numbers)), Value(0.0))
+            dot = sum(
+                (g * (v if isinstance(v, Value) else Value(v)) for g, v in zip(gradient, numbers)), Value(0.0)
+            )
+        if _as_graphs((primals, vector)):  # traced by jit, or differentiated again: H·v as graphs
+            shaped = trees.split(specs, gradient_graphs(dot, leaves))
+            return shaped[0] if single else shaped
         dot.backward()
         shaped = trees.split(specs, [leaf.grad for leaf in leaves])
         return shaped[0] if single else shaped
 
     product.__name__ = product.__qualname__ = f"hvp_of_{getattr(f, '__name__', 'f')}"
     return product
+
+
+def _number(x: Any, what: str) -> Any:
+    """A vector's entry: a number as a float; a Value (jit's trace, a grad around hvp) as it is."""
+    return x if isinstance(x, Value) else floatmath.real(x, what)

@@ -43,7 +43,18 @@ from chainrule.floatmath.core import (
     value_power,
     value_power_slope,
 )
-from chainrule.floatmath.special import ceil, floor, fmod, gamma, lgamma, polygamma, trunc
+from chainrule.floatmath.special import (
+    ceil,
+    floor,
+    floordiv,
+    fmod,
+    gamma,
+    lgamma,
+    mod,
+    polygamma,
+    round_half_even,
+    trunc,
+)
 
 __all__ = [
     "DivisionByZeroError",
@@ -70,6 +81,7 @@ __all__ = [
     "exponent_slope",
     "fabs",
     "floor",
+    "floordiv",
     "fmod",
     "gamma",
     "hypot",
@@ -78,12 +90,14 @@ __all__ = [
     "log1p",
     "log2",
     "log10",
+    "mod",
     "polygamma",
     "power",
     "power_slope",
     "quotient",
     "radians",
     "real",
+    "round_half_even",
     "sigmoid",
     "sin",
     "sinh",

@@ -57,9 +57,12 @@ def divide(a: float, b: float) -> float:
 
 
 def quotient(a: float, b: float) -> float:
-    """a / b as IEEE divides: ±inf for a nonzero a over 0, NaN for 0/0 (for slopes that are infinite)."""
+    """a / b as IEEE divides, ±inf for a nonzero a over 0 (for slopes that are infinite), but 0/0 is 0:
+    a zero gradient through an infinite slope passes nothing on (the side where() did not take)."""
     if b == 0:
-        if a == 0 or a != a:
+        if a == 0:
+            return 0.0
+        if a != a:
             return math.nan
         return math.copysign(math.inf, a) * math.copysign(1.0, b)
     return a / b

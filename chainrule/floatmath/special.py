@@ -1,10 +1,10 @@
-"""Float special functions: rounding, fmod, Γ, ln Γ and the polygamma functions ψ⁽ⁿ⁾."""
+"""Float special functions: rounding, fmod, Python's % and //, Γ, ln Γ and the polygamma functions ψ⁽ⁿ⁾."""
 
 from __future__ import annotations
 
 import math
 
-from chainrule.floatmath.core import DomainError, quotient
+from chainrule.floatmath.core import DivisionByZeroError, DomainError, quotient
 
 _EXACT = 2.0**52  # every float this large or larger is an integer: floor and ceil are the identity
 
@@ -32,6 +32,25 @@ def fmod(a: float, b: float) -> float:
     if b == 0 or math.isinf(a):
         raise DomainError("fmod({}, {}) has no value: the divisor is 0 or the dividend infinite", a, b)
     return math.fmod(a, b)
+
+
+def round_half_even(x: float, digits: float) -> float:
+    """round(x, digits) as Python rounds a float (half to even), as a float; inf and NaN as they are."""
+    return round(x, int(digits)) if math.isfinite(x) else x
+
+
+def mod(a: float, b: float) -> float:
+    """a % b as Python computes it for floats (the sign of b); DivisionByZeroError for b = 0."""
+    if b == 0:
+        raise DivisionByZeroError("division by zero in %: {} % {}", a, b)
+    return a % b
+
+
+def floordiv(a: float, b: float) -> float:
+    """a // b as Python computes it for floats (floor of the quotient); DivisionByZeroError for b = 0."""
+    if b == 0:
+        raise DivisionByZeroError("division by zero in //: {} // {}", a, b)
+    return a // b
 
 
 # --- special functions ----------------------------------------------------------------------------------

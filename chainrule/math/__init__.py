@@ -15,7 +15,7 @@ from typing import Any
 
 from chainrule import floatmath
 from chainrule.engine import Value
-from chainrule.math import table  # registers the library's rows in the table
+from chainrule.math import floatlike, table  # register their rows in the table; floatlike: Value's <, bool, %
 from chainrule.math.primitive import primitive
 from chainrule.math.values import node
 from chainrule.rules import BY_NAME
@@ -113,6 +113,7 @@ __all__ = [
     *BINARY,
     *ROUNDING,
     "e",
+    "floatlike",
     "hypot",
     "inf",
     "log",

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.engine import Value
-from chainrule.rules import BY_FUNCTION, COMPARISONS, FLOATS, Rule, where
-from chainrule.runtime import tracing
+from chainrule.rules import BY_FUNCTION, BY_NAME, COMPARISONS, FLOATS, Rule, where
 
 Number = Value | float
 
@@ -32,22 +31,24 @@ def node(rule: Rule, *parents: Number, n: float | None = None) -> Value:
     return Value(out, operands, rule.name, _backward, _exponent=n)  # attach, return
 
 
-def _data(x: Any, what: str) -> Any:
-    if isinstance(x, Value):
-        for listener in tracing.tracing_listeners():  # jit's trace here: compiled code keeps the branch
-            listener(what)
-        return x.data
-    return x
-
-
-def _comparison(name: str) -> Callable[[Any, Any], bool]:
+def _comparison(name: str) -> Callable[[Any, Any], Any]:
     compare = COMPARISONS[name]
 
-    def on_data(x: Any, y: Any) -> bool:
-        what = "a comparison in the table of local derivatives (relu's slope, a special case at 0)"
-        return compare(_data(x, what), _data(y, what))
+    def on_values(x: Any, y: Any) -> Any:
+        """A comparison with a Value in it is a node (1.0 or 0.0), which `where` selects by: no branch."""
+        if isinstance(x, Value) or isinstance(y, Value):
+            return node(BY_NAME[name], x, y)
+        return compare(x, y)
 
-    return on_data
+    return on_values
+
+
+def _where(condition: Any, if_true: Any, if_false: Any) -> Any:
+    """where(c, a, b) = if_true(c, a) + if_false(c, b) for a condition node: a graph right at every point
+    (relu's slope in a derivative is compiled as a select); for a plain bool, the side it takes."""
+    if isinstance(condition, Value):
+        return node(BY_NAME["if_true"], condition, if_true) + node(BY_NAME["if_false"], condition, if_false)
+    return where(condition, if_true, if_false)
 
 
 def _op(rule: Rule) -> Callable[..., Value]:
@@ -57,9 +58,9 @@ def _op(rule: Rule) -> Callable[..., Value]:
 
 
 class _Values:
-    """o.tanh(x) is the op tanh on x; o.where takes the side the data takes (and says so)."""
+    """o.tanh(x) is the op tanh on x; o.gt(x, y) a comparison node and o.where a select: no branch."""
 
-    where = staticmethod(where)
+    where = staticmethod(_where)
 
     @staticmethod
     def call(rule: Rule, k: int, *args: Any) -> Any:

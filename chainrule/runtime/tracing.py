@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
-Listener = Callable[[str], None]
+Listener = Callable[[Any], None]  # told of each comparison whose bool() a branch took
 
 _graphs: ContextVar[bool] = ContextVar("chainrule_graphs", default=False)
 _listeners: ContextVar[tuple[Listener, ...]] = ContextVar("chainrule_tracing_listeners", default=())
@@ -33,7 +34,8 @@ def making_graphs() -> bool:
 
 @contextmanager
 def listening(listener: Listener) -> Iterator[None]:
-    """Inside: jit is tracing here, and `listener(what)` is told when a derivative branches on data."""
+    """Inside: jit is tracing here, and `listener(comparison)` is told of every comparison of Values whose
+    bool() decided a branch (chainrule.math.floatlike.Comparison): the guards of the path traced."""
     token = _listeners.set((*_listeners.get(), listener))
     try:
         yield

@@ -91,7 +91,7 @@ _SPECIAL = {
     "divide": lambda a, b: _quotient(a, b),
     "polygamma": lambda x, n: Formula(f"ψ({x.text})" if n.text == "0" else f"ψ^({n.text})({x.text})"),
 }
-_COMPARE = {"gt": " > ", "ge": " ≥ ", "lt": " < ", "le": " ≤ ", "eq": " = "}
+_COMPARE = {"gt": " > ", "ge": " ≥ ", "lt": " < ", "le": " ≤ ", "eq": " = ", "ne": " ≠ "}
 
 
 class Formulas:

@@ -1,0 +1,126 @@
+"""Reads of `.data` in the code a jit trace ran: the one branch no guard can see, made loud.
+
+A comparison of Values is a guard of the compiled program; `if x.data > 0:` compares floats, which the
+trace never sees, and `x * x.data` multiplies by a number frozen at its traced value. So while fn is
+traced, a profile function (sys.setprofile, this thread only, removed after) notes every Python function
+that starts; afterwards each one's source is read with `ast` (a file once, then cached) for `.data` on
+the lines it ran, and jit warns naming each file and line: as deciding control flow where the read sits
+in an `if`, `while` or conditional expression's test, a comparison, `and`/`or`, an `assert` or a
+comprehension's `if`, and as a constant elsewhere. chainrule's own modules, the standard library and
+installed packages are not read (they read `.data` on purpose, or have a `.data` of their own). A
+profiler already running (cProfile) is left alone, and nothing is watched.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import os
+import sys
+import sysconfig
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import CodeType, FrameType
+from typing import Any
+
+_OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the chainrule package
+_SKIPPED = (_OWN, *{sysconfig.get_paths()[key] + os.sep for key in ("stdlib", "purelib", "platlib")})
+_SHOWN = 5  # lines named in one warning
+
+Read = tuple[int, int, int, int, bool]  # (line, end line, column, end column, decides control flow)
+_READS: dict[str, tuple[Read, ...]] = {}  # per file: every `.data` read
+
+
+@contextmanager
+def watching() -> Iterator[set[CodeType]]:
+    """Inside: the code objects of the Python functions that start in this thread are collected."""
+    ran: set[CodeType] = set()
+    if sys.getprofile() is not None:  # someone is profiling: theirs, not ours
+        yield ran
+        return
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call":
+            ran.add(frame.f_code)
+
+    sys.setprofile(profile)
+    try:
+        yield ran
+    finally:
+        sys.setprofile(None)
+
+
+def _decisions(node: ast.AST) -> list[ast.AST]:
+    """The parts of node whose value decides which way the program goes."""
+    if isinstance(node, ast.If | ast.While | ast.IfExp | ast.Assert):
+        return [node.test]
+    if isinstance(node, ast.comprehension):
+        return list(node.ifs)
+    if isinstance(node, ast.Compare | ast.BoolOp):
+        return [node]
+    return []
+
+
+def _is_read(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "data" and isinstance(node.ctx, ast.Load)
+
+
+def _file_reads(filename: str) -> tuple[Read, ...]:
+    """Every `.data` read in a file, with whether it decides control flow (read once per file)."""
+    if filename not in _READS:
+        try:
+            tree = ast.parse("".join(linecache.getlines(filename)), filename)
+        except (SyntaxError, ValueError):
+            tree = ast.Module(body=[], type_ignores=[])
+        deciding = {
+            id(read) for node in ast.walk(tree) for part in _decisions(node) for read in ast.walk(part)
+        }
+        reads = [node for node in ast.walk(tree) if isinstance(node, ast.Attribute) and _is_read(node)]
+        _READS[filename] = tuple(sorted({(*_position(read), id(read) in deciding) for read in reads}))
+    return _READS[filename]
+
+
+def _position(node: ast.Attribute) -> tuple[int, int, int, int]:
+    """Where a node is, as a code object's co_positions() gives its instructions' places."""
+    return node.lineno, node.end_lineno or node.lineno, node.col_offset, node.end_col_offset or 0
+
+
+def _ran(code: CodeType, read: Read) -> bool:
+    """Whether the code object holds this read: its LOAD_ATTR has the Attribute's exact place
+    (co_positions, Python 3.11+; on 3.10, its line: a lambda then owns the line it is written on)."""
+    positions = getattr(code, "co_positions", None)
+    if positions is not None:
+        return read[:4] in set(positions())
+    return read[0] in {line for *_, line in code.co_lines() if line is not None}
+
+
+def found(ran: set[CodeType]) -> list[tuple[str, int, bool]]:
+    """(file, line, decides control flow) of each `.data` read on a line the collected code ran."""
+    hits = set()
+    for code in ran:
+        name = code.co_filename
+        if name.startswith("<") or os.path.abspath(name).startswith(_SKIPPED):
+            continue
+        hits |= {(name, read[0], read[4]) for read in _file_reads(name) if _ran(code, read)}
+    return sorted(hits)
+
+
+def warn(ran: set[CodeType], category: type[Warning], stacklevel: int) -> None:
+    """One warning naming the lines (up to five) where the traced code read `.data`, if it did."""
+    hits = found(ran)
+    if not hits:
+        return
+    shown = "; ".join(
+        f"{name}:{line} ({'decides control flow' if decides else 'a number frozen as a constant'})"
+        for name, line, decides in hits[:_SHOWN]
+    )
+    more = f" and {len(hits) - _SHOWN} more" if len(hits) > _SHOWN else ""
+    warnings.warn(
+        f"jit: the traced function reads .data at {shown}{more}. A compiled call cannot see a branch on "
+        ".data (no guard checks it) and keeps the number it read: compare the Values themselves "
+        "(`if x > 0:` is guarded, `chainrule.where(x > 0, a, b)` compiles both sides), or call the "
+        "function without jit.",
+        category,
+        stacklevel=stacklevel + 1,
+    )

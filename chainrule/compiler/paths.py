@@ -1,0 +1,104 @@
+"""Paths: a compiled program is one path through fn's branches, and its guards say when a call takes it.
+
+Every comparison of Values whose bool() fn branched on while traced (`if x > 0:`, `while err > tol:`,
+`max(a, b)`) is a guard: the same comparison, compiled as a node of a second, forward-only program of
+the same backend, with the outcome it had. A call first runs the guards' program; if every outcome is
+the traced one, fn would take the traced path, so the path's program computes it, to the engine's bits.
+If one differs the call is another path's (GuardFailed): jit tries the other paths it holds for this
+argument shape and traces a new one when none fits. Past `max_paths` paths for a shape, its calls run
+on the engine itself (a function whose path changes at every call would otherwise trace at every call).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from chainrule.compiler.python_code import Restructure
+from chainrule.compiler.tape import record
+from chainrule.compiler.trace import holds_packed, trace, unpacked, values_like
+from chainrule.engine import Value
+from chainrule.grad_mode import enable_grad
+from chainrule.runtime import collector, trees
+
+
+class GuardFailed(Restructure):
+    """A guard came out otherwise at this call: fn takes another path."""
+
+
+class Path:
+    """A traced path: the program of fn's output, and the guards' program with the outcomes traced."""
+
+    positional = True  # traced without keyword or packed arguments: a call's args can go straight in
+
+    def __init__(self, program: Any, guards: Any, expected: tuple[float, ...]) -> None:
+        self.program, self.guards, self.expected = program, guards, expected
+        self.leaves, self.several, self.source = program.leaves, program.several, program.source
+        self.outputs = program.outputs  # the spec of the tree of Values fn returned, or None
+        self.backward = program.backward
+        self.siblings: list[Path] = [self]  # the paths jit keeps for this shape (this one among them)
+
+    def forward(self, args: Any, leaves: tuple) -> tuple[Any, tuple]:
+        """The program's forward pass, once the guards hold; GuardFailed if one does not."""
+        if self.guards is not None:
+            try:
+                outcomes = self.guards.forward(args, self.guards.leaves)[0]
+            except Restructure:
+                raise
+            except (ArithmeticError, ValueError):  # the guards cannot be computed here: not this path
+                raise GuardFailed from None
+            if outcomes != self.expected:
+                raise GuardFailed
+        return self.program.forward(args, leaves)
+
+
+def compile_path(make: Callable[..., Any], fn: Callable, shape: Any, args: tuple, kwargs: dict) -> Path:
+    """Trace fn and hand its tape, and its guards' tape, to the backend, with the cyclic garbage collector
+    paused (runtime/collector.py says why: tens of thousands of nodes are alive while tracing)."""
+    outputs: list[Any] = []  # the spec of the tree of Values fn returned (the tape gets a flat tuple)
+    with collector.paused():
+        root, inputs, taken = trace(functools.partial(_flat_outputs, fn, outputs), args, kwargs)
+        if not isinstance(root, Value) and not getattr(make, "several_outputs", False):
+            raise TypeError("jit: this backend compiles functions that return one Value")
+        program = make(fn, shape, record(root, inputs))
+        program.outputs = outputs[0] if outputs else None
+        guards = None
+        if taken:
+            with enable_grad():
+                guards = make(fn, shape, record(tuple(c.node() for c in taken), inputs))
+    path = Path(program, guards, tuple(float(c.outcome) for c in taken))
+    path.positional = not kwargs and not holds_packed(args)
+    return path
+
+
+def _flat_outputs(fn: Callable[..., Any], outputs: list[Any], *args: Any, **kwargs: Any) -> Any:
+    """fn's result; a tree of Values (gradients) as the flat tuple of its leaves, its spec kept in outputs."""
+    out = fn(*args, **kwargs)
+    if trees.is_branch(out):
+        leaves, spec = trees.flatten(out, lambda leaf: leaf)
+        outputs.append(spec)
+        return tuple(leaves)
+    return out
+
+
+class Engine:
+    """Calls run on the engine, unjitted: what a JitResult's backward() runs for them."""
+
+    leaves: tuple = ()
+    several = False
+
+    @staticmethod
+    def backward(saved: tuple, leaves: tuple) -> None:
+        saved[0].backward()
+
+
+def run_eagerly(fn: Callable, args: tuple, kwargs: dict, several: bool) -> tuple[Any, tuple]:
+    """fn run by the engine, as a call without jit: (its value, what Engine.backward needs). A function of
+    several outputs (a gradient) is called with the numbers themselves, so grad runs on floats, and gives
+    what it gives without jit."""
+    if several:
+        return fn(*map(unpacked, args), **{name: unpacked(arg) for name, arg in kwargs.items()}), ()
+    with enable_grad():
+        root = fn(*values_like(args), **{name: values_like(arg) for name, arg in kwargs.items()})
+    return root.data, (root,)

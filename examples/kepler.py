@@ -19,11 +19,11 @@ TOLERANCE = 1e-15
 def eccentric_anomaly(mean_anomaly, eccentricity, max_steps=100):
     """E with E − e·sin E = M, by Newton from E = M (from π when e > 0.8, where M is a poor start)."""
     e, m = eccentricity, mean_anomaly
-    anomaly = m * 1.0 if cm.fabs(e).data <= 0.8 else m * 0.0 + cm.pi  # TODO(control): `if e <= 0.8`
+    anomaly = m if e <= 0.8 else cm.pi
     for _ in range(max_steps):
         step = (anomaly - e * cm.sin(anomaly) - m) / (1 - e * cm.cos(anomaly))
         anomaly = anomaly - step
-        if abs(step).data < TOLERANCE:  # TODO(control): `if abs(step) < TOLERANCE:` once Values compare
+        if abs(step) < TOLERANCE:
             return anomaly
     raise RuntimeError(f"Newton did not converge in {max_steps} steps")
 

@@ -25,7 +25,7 @@ def flight_range(speed, angle, drag=0.0, dt=1e-3, max_steps=100_000):
         vx = vx - air * vx * dt
         vy = vy - (GRAVITY + air * vy) * dt
         x_next, y_next = x + vx * dt, y + vy * dt
-        if y_next.data < 0:  # TODO(control): `if y_next < 0:` once Values compare
+        if y_next < 0:
             return x + (x_next - x) * y / (y - y_next)  # landed: where the chord meets y = 0
         x, y = x_next, y_next
     raise RuntimeError("the ball did not land within max_steps")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import random
 import struct
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -242,6 +244,20 @@ def test_a_branch_on_data_is_warned_of_naming_the_file_and_line():
         warnings.simplefilter("error")
         jit(lambda x: x * 2.0)(2.0)  # no .data: nothing to say
         assert jit(lambda x: x, backend="python")(5.0).data == 5.0  # .data outside the traced lambda
+
+
+def test_a_branch_on_data_is_announced_where_the_source_cannot_be_read():
+    program = (
+        "from chainrule import jit\n"
+        "def f(x):\n"
+        "    y = x * 2\n"
+        "    if x.data > 0: return y\n"
+        "    return x * 3\n"
+        "j = jit(f)\n"
+        "print(j(1.0), j(-1.0))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert "JitTraceWarning: jit: the traced function reads .data at <string>:4" in run.stderr
 
 
 # --- second derivatives under jit --------------------------------------------------------------------------

@@ -7,13 +7,15 @@ that starts; afterwards each one's source is read with `ast` (a file once, then 
 the lines it ran, and jit warns naming each file and line: as deciding control flow where the read sits
 in an `if`, `while` or conditional expression's test, a comparison, `and`/`or`, an `assert` or a
 comprehension's `if`, and as a constant elsewhere. chainrule's own modules, the standard library and
-installed packages are not read (they read `.data` on purpose, or have a `.data` of their own). A
-profiler already running (cProfile) is left alone, and nothing is watched.
+installed packages are not read (they read `.data` on purpose, or have a `.data` of their own). Code
+whose source cannot be read (`python -c`, `exec`, a plain REPL) is read from its bytecode: its loads of
+an attribute `data`, by line. A profiler already running (cProfile) is left alone, and nothing is watched.
 """
 
 from __future__ import annotations
 
 import ast
+import dis
 import linecache
 import os
 import sys
@@ -95,15 +97,39 @@ def _ran(code: CodeType, read: Read) -> bool:
     return read[0] in {line for *_, line in code.co_lines() if line is not None}
 
 
-def found(ran: set[CodeType]) -> list[tuple[str, int, bool]]:
+def _unread(code: CodeType) -> set[tuple[str, int, bool | None]]:
+    """Code whose source cannot be read (python -c, exec, a REPL line): its `.data` loads, from the
+    bytecode, by line; whether one decides control flow is unknown (None)."""
+    if "data" not in code.co_names:
+        return set()
+    hits: set[tuple[str, int, bool | None]] = set()
+    line = code.co_firstlineno
+    for instruction in dis.get_instructions(code):
+        line = instruction.starts_line or line  # (3.13: a line number or None at every instruction)
+        if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD") and instruction.argval == "data":
+            hits.add((code.co_filename, line, None))
+    return hits
+
+
+def found(ran: set[CodeType]) -> list[tuple[str, int, bool | None]]:
     """(file, line, decides control flow) of each `.data` read on a line the collected code ran."""
-    hits = set()
+    hits: set[tuple[str, int, bool | None]] = set()
     for code in ran:
         name = code.co_filename
-        if name.startswith("<") or os.path.abspath(name).startswith(_SKIPPED):
+        if not name.startswith("<") and os.path.abspath(name).startswith(_SKIPPED):
+            continue
+        if not linecache.getlines(name):
+            hits |= _unread(code)
             continue
         hits |= {(name, read[0], read[4]) for read in _file_reads(name) if _ran(code, read)}
-    return sorted(hits)
+    return sorted(hits, key=lambda hit: (hit[0], hit[1]))
+
+
+_KINDS = {
+    True: "decides control flow",
+    False: "a number frozen as a constant",
+    None: "its source cannot be read: it may decide control flow",
+}
 
 
 def warn(ran: set[CodeType], category: type[Warning], stacklevel: int) -> None:
@@ -111,10 +137,7 @@ def warn(ran: set[CodeType], category: type[Warning], stacklevel: int) -> None:
     hits = found(ran)
     if not hits:
         return
-    shown = "; ".join(
-        f"{name}:{line} ({'decides control flow' if decides else 'a number frozen as a constant'})"
-        for name, line, decides in hits[:_SHOWN]
-    )
+    shown = "; ".join(f"{name}:{line} ({_KINDS[decides]})" for name, line, decides in hits[:_SHOWN])
     more = f" and {len(hits) - _SHOWN} more" if len(hits) > _SHOWN else ""
     warnings.warn(
         f"jit: the traced function reads .data at {shown}{more}. A compiled call cannot see a branch on "

@@ -10,8 +10,8 @@ gradient with respect to three parameters, all as Python floats at the end of a 
   ball        a ball dropped from h0 onto a springy floor: y'' = -g - b·y', plus K·(-y) while y < 0
               (below the floor); semi-implicit Euler, as explicit Euler gains energy at every bounce;
               gradient w.r.t. K, b, h0. The floor is a branch on the state: a Python `if` in the eager
-              libraries, jnp.where in JAX, and relu in chainrule and micrograd, since chainrule.jit
-              freezes an `if` on `.data` at trace time while relu is an op it runs every call.
+              libraries, jnp.where in JAX, and relu in chainrule and micrograd (chainrule.jit guards an
+              `if y < 0:` on Values too, but a path per bounce retraces: relu is one op for every call).
 The data are the same program at other parameters plus seeded Gaussian noise, so every run sees the
 same numbers. Every contender's loss and gradients are checked against chainrule's engine.
 
@@ -176,7 +176,7 @@ class Workload:
     at: tuple[float, float, float]  # where the gradient is taken
     truth: tuple[float, float, float]  # what made the data
     dt: float
-    data: list[float]
+    observed: list[float]
     program: Callable[..., Any]  # for chainrule and micrograd
     eager: Callable[..., Any]  # for torch, autograd
     jax_program: Callable[..., Any]  # the unrolled loop for JAX: jnp for the branch
@@ -303,20 +303,20 @@ def _values_call(params: list, loss_fn: Callable[[], Any]) -> Callable[[], Resul
 
 def run_engine(work: Workload, settings: Settings) -> list[Row]:
     params = [Value(p) for p in work.at]
-    call = _values_call(params, lambda: work.program(*params, work.data, work.dt))
+    call = _values_call(params, lambda: work.program(*params, work.observed, work.dt))
     return [_measure(work, "engine", call, settings)]
 
 
 def run_jit(work: Workload, settings: Settings) -> list[Row]:
     params = [Value(p) for p in work.at]  # closed over: jit reads them at every call
-    step = jit(lambda: work.program(*params, work.data, work.dt))  # backend python, the default
+    step = jit(lambda: work.program(*params, work.observed, work.dt))  # backend python, the default
     return [_measure(work, "jit python", _values_call(params, step), settings)]
 
 
 def run_native(work: Workload, settings: Settings) -> list[Row]:
     params = [Value(p) for p in work.at]
     try:
-        step = jit(lambda: work.program(*params, work.data, work.dt), backend="native")
+        step = jit(lambda: work.program(*params, work.observed, work.dt), backend="native")
         return [_measure(work, "jit native", _values_call(params, step), settings)]
     except ImportError as error:  # without numba: chainrule's MissingExtraError names the pip command
         raise Skipped(str(error)) from error
@@ -329,14 +329,14 @@ def run_native(work: Workload, settings: Settings) -> list[Row]:
 
 
 def run_hand(work: Workload, settings: Settings) -> list[Row]:
-    return [_measure(work, "hand", lambda: work.by_hand(*work.at, work.data, work.dt), settings)]
+    return [_measure(work, "hand", lambda: work.by_hand(*work.at, work.observed, work.dt), settings)]
 
 
 def run_micrograd(work: Workload, settings: Settings) -> list[Row]:
     from micrograd.engine import Value as MicroValue
 
     params = [MicroValue(p) for p in work.at]
-    call = _values_call(params, lambda: work.program(*params, work.data, work.dt))
+    call = _values_call(params, lambda: work.program(*params, work.observed, work.dt))
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, MICROGRAD_RECURSION))
     note = f"recursion limit raised to {MICROGRAD_RECURSION:,} for its recursive topological sort"
@@ -354,7 +354,7 @@ def run_torch(work: Workload, settings: Settings) -> list[Row]:
     def call() -> Result:
         for p in params:
             p.grad = None
-        loss = work.eager(*params, work.data, work.dt)
+        loss = work.eager(*params, work.observed, work.dt)
         loss.backward()
         # a parameter the `if` never reached has no .grad: its gradient is 0
         return (loss.item(), *(0.0 if p.grad is None else p.grad.item() for p in params))
@@ -368,7 +368,7 @@ def run_autograd(work: Workload, settings: Settings) -> list[Row]:
     loss_and_grads = value_and_grad(work.eager, argnum=(0, 1, 2))
 
     def call() -> Result:
-        loss, grads = loss_and_grads(*work.at, work.data, work.dt)
+        loss, grads = loss_and_grads(*work.at, work.observed, work.dt)
         return (float(loss), float(grads[0]), float(grads[1]), float(grads[2]))
 
     return [_measure(work, "autograd", call, settings)]
@@ -385,9 +385,9 @@ def run_casadi(work: Workload, settings: Settings) -> list[Row]:
         if "f" not in made:
             params = [casadi.SX.sym(name) for name in work.parameters]
             if work.name == "ball":
-                loss = ball(*params, work.data, work.dt, lambda y: casadi.fmax(-y, 0.0))
+                loss = ball(*params, work.observed, work.dt, lambda y: casadi.fmax(-y, 0.0))
             else:
-                loss = work.program(*params, work.data, work.dt)
+                loss = work.program(*params, work.observed, work.dt)
             gradient = casadi.gradient(loss, casadi.vertcat(*params))
             made["f"] = casadi.Function("loss", params, [loss, gradient])
         loss, grads = made["f"](*work.at)
@@ -482,7 +482,7 @@ def _jax_rows(
 def run_jax(work: Workload, settings: Settings) -> list[Row]:
     jax = _jax()
     compiled = jax.jit(jax.value_and_grad(_scan_loss(work.name, work.dt)))
-    args = (jax.numpy.array(work.at), jax.numpy.array(work.data))
+    args = (jax.numpy.array(work.at), jax.numpy.array(work.observed))
     return _jax_rows(work, "jax scan", compiled, args, settings)
 
 
@@ -494,7 +494,7 @@ def jax_unrolled_rows(work: Workload, settings: Settings) -> list[Row]:
     jax = _jax()
 
     def loss(a: Any, b: Any, c: Any) -> Any:
-        return work.jax_program(a, b, c, work.data, work.dt)
+        return work.jax_program(a, b, c, work.observed, work.dt)
 
     compiled = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))
     args = tuple(jax.numpy.float64(p) for p in work.at)
@@ -510,7 +510,7 @@ def run_jax_unrolled(work: Workload, settings: Settings) -> list[Row]:
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
-        *("--jax-unrolled-child", work.name, "--steps", str(len(work.data))),
+        *("--jax-unrolled-child", work.name, "--steps", str(len(work.observed))),
         *("--repeat", str(settings.repeat), "--budget", str(settings.budget)),
     ]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -554,7 +554,7 @@ def measure(work: Workload, contender: str, settings: Settings) -> list[Row]:
 def reference(work: Workload) -> tuple[Result, int]:
     """The engine's loss and gradients, and the number of nodes in its graph."""
     params = [Value(p) for p in work.at]
-    loss = work.program(*params, work.data, work.dt)
+    loss = work.program(*params, work.observed, work.dt)
     loss.backward()
     return (loss.data, *(p.grad for p in params)), count_nodes(loss)
 

@@ -65,7 +65,7 @@ def row(steps: int, name: str, mine: float, theirs: float, unit: str = "ms", sho
 
 def users_loop(work: programs.Workload) -> float:
     params = [Value(p) for p in work.at]
-    loss = programs.oscillator(*params, work.data, work.dt)
+    loss = programs.oscillator(*params, work.observed, work.dt)
     loss.backward()
     return params[0].grad
 
@@ -74,7 +74,7 @@ def loop_times(work: programs.Workload, repeat: int) -> tuple[float, float]:
     """(seconds with the collector as it is, with gc.disable()), alternating, medians (of several loops a
     repeat at small T, so that a repeat takes about as long at every T)."""
     on, off = [], []
-    loops = max(1, 50_000 // len(work.data))
+    loops = max(1, 50_000 // len(work.observed))
     for _ in range(repeat):
         for times, disable in ((on, False), (off, True)):
             gc.collect()
@@ -90,7 +90,7 @@ def loop_times(work: programs.Workload, repeat: int) -> tuple[float, float]:
 
 def compiled(work: programs.Workload) -> Any:
     def loss(k: Any, c: Any, x0: Any) -> Any:
-        return programs.oscillator(k, c, x0, work.data, work.dt)
+        return programs.oscillator(k, c, x0, work.observed, work.dt)
 
     return jit(value_and_grad(loss, argnums=(0, 1, 2)), backend="native")
 
@@ -145,7 +145,7 @@ def jax_functions(work: programs.Workload) -> tuple[Callable, Callable, Any]:
     return (
         jax.jit(jax.value_and_grad(loss)),
         jax.jit(jax.vmap(jax.value_and_grad(loss), in_axes=(0, None))),
-        jax.numpy.array(work.data),
+        jax.numpy.array(work.observed),
     )
 
 
@@ -160,7 +160,7 @@ def casadi_call(work: programs.Workload) -> Callable[[], object] | None:
     import casadi
 
     params = [casadi.SX.sym(name) for name in work.parameters]
-    loss = programs.oscillator(*params, work.data, work.dt)
+    loss = programs.oscillator(*params, work.observed, work.dt)
     function = casadi.Function("loss", params, [loss, casadi.gradient(loss, casadi.vertcat(*params))])
     return lambda: [float(x) for x in function(*work.at)[1].full().ravel()]
 
@@ -202,7 +202,7 @@ def rows_for(steps: int, repeat: int, memory: bool) -> list[str]:
         lines.append(row(steps, "per call, native ÷ JAX scan", native, median_time(jax_call, repeat)))
     else:
         lines.append(absent(steps, "per call, native ÷ JAX scan", "jax"))
-    adjoint, array = numba_adjoint(), np.array(work.data)
+    adjoint, array = numba_adjoint(), np.array(work.observed)
     adjoint(*work.at, array, work.dt)
     by_hand = median_time(lambda: adjoint(*work.at, array, work.dt), repeat)
     lines.append(row(steps, "per call, native ÷ numba's hand-written adjoint", native, by_hand))

@@ -42,7 +42,7 @@ def _assert_agree(rows: list, work) -> None:
 
 
 def test_engine_gradients_match_central_differences(work):
-    assert chainrule.gradcheck(lambda a, b, c: work.program(a, b, c, work.data, work.dt), work.at)
+    assert chainrule.gradcheck(lambda a, b, c: work.program(a, b, c, work.observed, work.dt), work.at)
 
 
 def test_the_ball_reaches_the_floor_at_the_tiny_size():

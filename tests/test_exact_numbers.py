@@ -1,0 +1,192 @@
+"""The numbers the mutation run (tools/mutation.py) found no test checking: every mode of differentiation
+(the engine's closures, jvp, grad's graphs, hessian, jit's python and native backends) at the points
+where a rule has a case of its own (a kink, 0 ** b, a negative base, an overflow, an infinite
+exponent), against PyTorch in float64, and gradients added to what a parent already holds.
+
+Each test kills a mutant of the core the rest of the suite let live (the issue's list): `+=` → `=`
+in a closure, relu's partial at the kink, d/db of 0 ** b, the slope of x ** n for x < 0 and n < 1 and
+of x ** 1 at 0, the sign of an overflowing odd power, the python backend's literals for x ** inf and
+x ** nan, the generated code's parentheses, jit of a function of no arguments or returning a leaf.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from op_cases import CASE_IDS, CASES, applier, apply
+
+import chainrule
+from chainrule import Value, jit, jvp
+from chainrule.derivatives.gradcheck import engine_gradient, numerical_gradient
+from chainrule.rules import BY_NAME
+
+HELD = (0.25, -0.5)  # what the parents' .grad hold before: a share is added to it, never written over it
+MODES = ("engine", "jvp", "graph", "python", "native")
+
+
+def same(x: float, y: float) -> bool:
+    """The same number to the bit (NaN is NaN, -0.0 is not 0.0)."""
+    return (x != x and y != y) or (x == y and math.copysign(1.0, x) == math.copysign(1.0, y))
+
+
+def near(x: float, y: float) -> bool:
+    """Equal to a float64 oracle: the same infinity or NaN, or within 1e-12 (a zero's sign aside)."""
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return (x != x and y != y) or x == y
+    return x == pytest.approx(y, rel=1e-12, abs=1e-300)
+
+
+def gradients(fn, point, mode, request) -> list[float]:
+    """What the parents' .grad hold after one backward pass of fn at point in this mode, from HELD."""
+    held = HELD[: len(point)]
+    if mode == "jvp":
+        units = [[float(i == j) for j in range(len(point))] for i in range(len(point))]
+        return [h + jvp(fn, point, unit)[1] for h, unit in zip(held, units)]
+    if mode == "graph":  # grad called with Values: the gradient is a graph (graph_backward.py)
+        shares = chainrule.grad(fn, argnums=tuple(range(len(point))))(*map(Value, point))
+        return [h + share.data for h, share in zip(held, shares)]
+    leaves = [Value(x) for x in point]
+    for leaf, h in zip(leaves, held):
+        leaf.grad = h
+    if mode == "engine":
+        fn(*leaves).backward()
+    else:
+        if mode == "native":
+            request.getfixturevalue("numba")
+        jit(lambda: fn(*leaves), backend=mode)().backward()  # a function of no arguments: leaves closed over
+    return [leaf.grad for leaf in leaves]
+
+
+def torch_gradient(torch, fn, point) -> tuple[float, list[float]]:
+    """fn's value and gradient by PyTorch's autograd in float64 (fn spelled with operators both know)."""
+    xs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
+    out = fn(*xs)
+    out.backward()
+    return out.item(), [x.grad.item() for x in xs]
+
+
+# --- accumulation: a share is added to what the parent holds (`+=`, never `=`) -----------------------
+
+
+@pytest.mark.parametrize("mode", ["engine", "python", "native"])
+@pytest.mark.parametrize(("rule", "parents", "n"), CASES, ids=CASE_IDS)
+def test_every_op_adds_its_share_to_what_a_parent_holds(request, mode, rule, parents, n):
+    """A parent that holds a gradient already (a leaf of an earlier step, a node used twice) gets
+    held + share, to the bit: relu of a leaf at x <= 0 adds 0 to it, and does not wipe it."""
+    fn = applier(rule, n)
+    expected = [h + share for h, share in zip(HELD, engine_gradient(fn, parents))]
+    assert all(map(same, gradients(fn, parents, mode, request), expected))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("fn", "point"),
+    [
+        (lambda a, b: a**b + a, (2.0, 3.0)),  # d/da = 3·2² + 1 = 13 (12 if pow's closure wrote over)
+        (lambda a: a**2 + a, (1.5,)),
+        (lambda a: a.log() + a, (2.0,)),  # 1/2 + 1
+        (lambda a, b: a / b + b, (1.5, -2.0)),
+        (lambda a, b: a - b - b, (1.0, 2.0)),  # -= twice
+        (lambda a: (-a) - a, (0.5,)),
+        (lambda a: a.cos() + a, (0.5,)),
+    ],
+)
+def test_a_node_used_twice_gets_both_shares_as_torch_says(torch, request, mode, fn, point):
+    expected = torch_gradient(torch, fn, point)[1]
+    got = [g - h for g, h in zip(gradients(fn, point, mode, request), HELD)]
+    assert all(map(near, got, expected)), (got, expected)
+
+
+# --- the points where a rule has a case of its own -----------------------------------------------------
+
+POWERS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+EDGE_CASES = [
+    # relu and |x| at their kinks: the slope is 0 there (PyTorch's)
+    *[(lambda a: a.relu(), (x,)) for x in (0.0, -0.0, -1.0)],
+    *[(lambda a: apply(BY_NAME["fabs"], a), (x,)) for x in (0.0, -0.0)],
+    # 0 ** b: d/da = b·0^(b-1) (0 for b = 0 or b > 1, 1 for b = 1, inf for 0 < b < 1), d/db = 0 (PyTorch's)
+    *[(lambda a, b: a**b, (0.0, b)) for b in (0.0, 0.5, 1.0, 2.0, 3.0)],
+    *[(lambda a, n=n: a**n, (0.0,)) for n in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)],
+    # a negative base to a whole power, below 1 too: n·x^(n-1) (never the infinite slope of 0 ** n)
+    *[(lambda a, n=n: a**n, (x,)) for x in (-2.0, -0.5) for n in POWERS],
+    # overflow: an odd power of a negative number is -inf, an even one inf; their slopes the same way
+    *[(lambda a, n=n: a**n, (x,)) for x in (-10.0, 10.0) for n in (308.0, 309.0, 310.0)],
+    *[(lambda a, n=n: a**n, (-1e200,)) for n in (2.0, 3.0)],
+]
+EDGE_IDS = [f"case{k}{point}" for k, (_, point) in enumerate(EDGE_CASES)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("fn", "point"), EDGE_CASES, ids=EDGE_IDS)
+def test_every_mode_gives_torchs_gradient_at_the_edges_of_the_rules(torch, request, mode, fn, point):
+    value, expected = torch_gradient(torch, fn, point)
+    assert near(fn(*map(Value, point)).data, value)
+    got = [g - h for g, h in zip(gradients(fn, point, mode, request), HELD)]
+    assert all(map(near, got, expected)), (got, expected)
+
+
+@pytest.mark.parametrize(
+    ("fn", "point"),
+    [(f, p) for f, p in EDGE_CASES if all(math.isfinite(x) and abs(x) < 100 for x in p) and p[0] != 0.0]
+    + [(lambda a, b: a**b, (0.5, 2.0)), (lambda a, b: a**b, (3.0, 1.0))],
+)
+def test_second_derivatives_at_the_edges_of_the_rules_are_torchs(torch, fn, point):
+    """hessian runs the slopes' own rows (power_slope, value_power_slope, exponent_slope) on Values."""
+    xs = tuple(torch.tensor(x, dtype=torch.float64) for x in point)
+    expected = torch.autograd.functional.hessian(fn, xs)
+    got = chainrule.hessian(fn)(*point)
+    for i, row in enumerate(got):
+        for j, h in enumerate(row):
+            assert near(h, expected[i][j].item()), (i, j, h, expected[i][j].item())
+
+
+def test_the_second_derivative_of_a_power_at_exponent_0_is_the_slope_of_its_slope():
+    """∂²(a^b)/∂a∂b at b = 0 is a^-1 (1 + 0·ln a) = 1/a: central differences of the gradient say so
+    (torch's pow masks its slope at b = 0 and says 0)."""
+    for a in (2.0, 0.5):
+        row = chainrule.hessian(lambda a, b: a**b)(a, 0.0)[0]
+        slope_in_a = numerical_gradient(lambda a, b: chainrule.grad(lambda a, b: a**b)(a, b), (a, 0.0))
+        assert row == pytest.approx(slope_in_a, rel=1e-8) and row[1] == pytest.approx(1 / a, rel=1e-8)
+
+
+# --- jit: the numbers it writes, and functions of nothing --------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+@pytest.mark.parametrize("n", [math.inf, -math.inf, math.nan, -0.0, 1e308, -1e-310])
+def test_jit_of_a_power_with_an_exponent_that_is_no_ordinary_number_is_the_engines(request, backend, n):
+    """The python backend writes n as a literal of its code (inf, nan are names; -0.0 keeps its sign)."""
+    if backend == "native":
+        request.getfixturevalue("numba")
+    for x in (0.5, 1.0, 2.0, 0.0):
+        if n < 0 and x == 0.0:
+            continue  # 0 to a negative power: a DivisionByZeroError, checked elsewhere
+        leaf = Value(x)
+        engine = leaf**n
+        engine.backward()
+        compiled_leaf = Value(x)
+        compiled = jit(lambda leaf=compiled_leaf: leaf**n, backend=backend)()
+        compiled.backward()
+        assert same(compiled.data, engine.data) and same(compiled_leaf.grad, leaf.grad), (x, n)
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+def test_jit_of_a_function_that_returns_a_leaf_or_takes_nothing(request, backend):
+    """d(root)/d(root) = 1 is added to a root that is a leaf, as Value.backward() adds it."""
+    if backend == "native":
+        request.getfixturevalue("numba")
+    engine, compiled = Value(3.0), Value(3.0)
+    engine.grad = compiled.grad = 2.0
+    engine.backward()
+    result = jit(lambda: compiled, backend=backend)()
+    result.backward()
+    assert (result.data, compiled.grad) == (engine.data, engine.grad) == (3.0, 3.0)
+    returns_its_argument = jit(lambda x: x, backend=backend)
+    assert returns_its_argument(2.5).data == 2.5
+    returns_its_argument(2.5).backward()  # nothing to add to: an argument is a number
+    w = Value(0.5)
+    ignores_its_argument = jit(lambda x: w * w, backend=backend)
+    out = ignores_its_argument(7.0)
+    out.backward()
+    assert (out.data, w.grad) == (0.25, 1.0)

@@ -126,6 +126,16 @@ def test_every_mode_gives_torchs_gradient_at_the_edges_of_the_rules(torch, reque
     assert all(map(near, got, expected)), (got, expected)
 
 
+@pytest.mark.parametrize("backend", ["python", "native"])
+@pytest.mark.parametrize(("fn", "point"), EDGE_CASES, ids=EDGE_IDS)
+def test_jit_computes_the_engines_value_at_the_edges_of_the_rules(request, backend, fn, point):
+    """To the bit: relu(-0.0) is 0.0 in the engine's closure and in the row jit runs."""
+    if backend == "native":
+        request.getfixturevalue("numba")
+    leaves = [Value(x) for x in point]
+    assert same(jit(lambda: fn(*leaves), backend=backend)().data, fn(*leaves).data)
+
+
 @pytest.mark.parametrize(
     ("fn", "point"),
     [(f, p) for f, p in EDGE_CASES if all(math.isfinite(x) and abs(x) < 100 for x in p) and p[0] != 0.0]

@@ -17,7 +17,7 @@ import pytest
 from op_cases import CASE_IDS, CASES, applier, apply
 
 import chainrule
-from chainrule import Value, jit, jvp
+from chainrule import Value, floatmath, jit, jvp
 from chainrule.derivatives.gradcheck import engine_gradient, numerical_gradient
 from chainrule.rules import BY_NAME
 
@@ -74,7 +74,8 @@ def torch_gradient(torch, fn, point) -> tuple[float, list[float]]:
 def test_every_op_adds_its_share_to_what_a_parent_holds(request, mode, rule, parents, n):
     """A parent that holds a gradient already (a leaf of an earlier step, a node used twice) gets
     held + share, to the bit: relu of a leaf at x <= 0 adds 0 to it, and does not wipe it."""
-    fn = applier(rule, n)
+    op = applier(rule, n)
+    fn = lambda *parents: op(*parents) * 0.75  # noqa: E731 (the gradient that arrives is 0.75, not 1)
     expected = [h + share for h, share in zip(HELD, engine_gradient(fn, parents))]
     assert all(map(same, gradients(fn, parents, mode, request), expected))
 
@@ -113,6 +114,11 @@ EDGE_CASES = [
     # overflow: an odd power of a negative number is -inf, an even one inf; their slopes the same way
     *[(lambda a, n=n: a**n, (x,)) for x in (-10.0, 10.0) for n in (308.0, 309.0, 310.0)],
     *[(lambda a, n=n: a**n, (-1e200,)) for n in (2.0, 3.0)],
+    *[(lambda a, n=n: a**n, (x,)) for x in (0.5, -0.5) for n in (-1024.0, -1025.0)],  # 1/0.5^n overflows
+    # copysign: d/da = ±1, 0 at a = 0; division by exactly 1 (not an error) and IEEE's quotient
+    *[(lambda a, b: apply(BY_NAME["copysign"], a, b), p) for p in ((0.0, 2.0), (1.0, -2.0), (-1.0, 3.0))],
+    (lambda a, b: a / b, (3.0, 1.0)),
+    *[(lambda a, b: apply(BY_NAME["quotient"], a, b), p) for p in ((3.0, 1.0), (-3.0, 2.0))],
 ]
 EDGE_IDS = [f"case{k}{point}" for k, (_, point) in enumerate(EDGE_CASES)]
 
@@ -139,7 +145,7 @@ def test_jit_computes_the_engines_value_at_the_edges_of_the_rules(request, backe
 @pytest.mark.parametrize(
     ("fn", "point"),
     [(f, p) for f, p in EDGE_CASES if all(math.isfinite(x) and abs(x) < 100 for x in p) and p[0] != 0.0]
-    + [(lambda a, b: a**b, (0.5, 2.0)), (lambda a, b: a**b, (3.0, 1.0))],
+    + [(lambda a, b: a**b, p) for p in ((0.5, 2.0), (3.0, 1.0), (1.0, 2.0), (1.0, 0.5))],
 )
 def test_second_derivatives_at_the_edges_of_the_rules_are_torchs(torch, fn, point):
     """hessian runs the slopes' own rows (power_slope, value_power_slope, exponent_slope) on Values."""
@@ -149,6 +155,29 @@ def test_second_derivatives_at_the_edges_of_the_rules_are_torchs(torch, fn, poin
     for i, row in enumerate(got):
         for j, h in enumerate(row):
             assert near(h, expected[i][j].item()), (i, j, h, expected[i][j].item())
+
+
+@pytest.mark.parametrize("b", [0.0, 2.0])
+def test_second_derivatives_of_a_power_of_0_are_the_slopes_of_its_first(b):
+    """At a = 0 the slopes' rows take their own cases (b = 0, a = 0); a >= 0, so the oracle is a
+    one-sided difference of the first derivatives (torch's hessian says NaN there). Not ∂²/∂b∂a at
+    b = 0: ∂/∂b = ln a there, whose slope 1/a has no value at a = 0 (the rule's 0·ln 0 is taken as 0)."""
+    row = chainrule.hessian(lambda a, b: a**b)(0.0, b)
+    eps = 1e-7
+    for i in (0, 1) if b else (0,):
+        first = chainrule.grad(lambda a, b: a**b, argnums=i)
+        slope = (first(eps, b) - first(0.0, b)) / eps
+        assert row[i][0] == pytest.approx(slope, abs=1e-5), (i, row[i][0], slope)
+
+
+def test_quotient_is_ieee_division_as_numpy_does_it():
+    """floatmath.quotient, the slopes' division: ±inf for a nonzero number over ±0, NaN for 0/0 and NaN."""
+    np = pytest.importorskip("numpy")
+    numbers = [0.0, -0.0, 1.0, -2.0, 0.5, math.inf, -math.inf, math.nan, 5e-324, 1e300]
+    with np.errstate(all="ignore"):
+        for a in numbers:
+            for b in numbers:
+                assert same(floatmath.quotient(a, b), float(np.divide(np.float64(a), np.float64(b)))), (a, b)
 
 
 def test_the_second_derivative_of_a_power_at_exponent_0_is_the_slope_of_its_slope():
@@ -200,3 +229,30 @@ def test_jit_of_a_function_that_returns_a_leaf_or_takes_nothing(request, backend
     out = ignores_its_argument(7.0)
     out.backward()
     assert (out.data, w.grad) == (0.25, 1.0)
+
+
+# --- floatmath at the edges of its domains ------------------------------------------------------------
+
+LARGEST_EXPONENT = math.log(1.7976931348623157e308)  # e to this is the largest float, just: no overflow
+
+
+@pytest.mark.parametrize("name", ["exp", "expm1"])
+def test_exp_overflows_to_inf_exactly_where_math_exp_stops(name):
+    function, math_function = getattr(floatmath, name), getattr(math, name)
+    assert function(LARGEST_EXPONENT) == math_function(LARGEST_EXPONENT) < math.inf
+    above = math.nextafter(LARGEST_EXPONENT, math.inf)
+    with pytest.raises(OverflowError):
+        math_function(above)
+    assert function(above) == math.inf
+
+
+@pytest.mark.parametrize(
+    ("name", "edge", "inside"),
+    [("log", 0.0, 5e-324), ("log2", 0.0, 5e-324), ("log10", 0.0, 5e-324), ("log1p", -1.0, -1.0 + 2**-53)],
+)
+def test_a_logarithm_refuses_its_edge_with_a_domain_error_naming_it(name, edge, inside):
+    function = getattr(floatmath, name)
+    assert function(inside) == getattr(math, name)(inside)
+    for x in (edge, math.nextafter(edge, -math.inf), -math.inf):
+        with pytest.raises(floatmath.DomainError, match=name):
+            function(x)

@@ -104,8 +104,8 @@ def test_a_node_used_twice_gets_both_shares_as_torch_says(torch, request, mode, 
 POWERS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 EDGE_CASES = [
     # relu and |x| at their kinks: the slope is 0 there (PyTorch's)
-    *[(lambda a: a.relu(), (x,)) for x in (0.0, -0.0, -1.0)],
-    *[(lambda a: apply(BY_NAME["fabs"], a), (x,)) for x in (0.0, -0.0)],
+    *[(lambda a: a.relu(), (x,)) for x in (0.0, -0.0, -1.0, 0.5)],
+    *[(lambda a: apply(BY_NAME["fabs"], a), (x,)) for x in (0.0, -0.0, 0.5, -0.5)],
     # 0 ** b: d/da = b·0^(b-1) (0 for b = 0 or b > 1, 1 for b = 1, inf for 0 < b < 1), d/db = 0 (PyTorch's)
     *[(lambda a, b: a**b, (0.0, b)) for b in (0.0, 0.5, 1.0, 2.0, 3.0)],
     *[(lambda a, n=n: a**n, (0.0,)) for n in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)],
@@ -246,13 +246,22 @@ def test_exp_overflows_to_inf_exactly_where_math_exp_stops(name):
     assert function(above) == math.inf
 
 
-@pytest.mark.parametrize(
-    ("name", "edge", "inside"),
-    [("log", 0.0, 5e-324), ("log2", 0.0, 5e-324), ("log10", 0.0, 5e-324), ("log1p", -1.0, -1.0 + 2**-53)],
-)
-def test_a_logarithm_refuses_its_edge_with_a_domain_error_naming_it(name, edge, inside):
+_BELOW_1, _ABOVE_1 = math.nextafter(1.0, 0.0), math.nextafter(1.0, 2.0)
+DOMAINS = [  # (function, numbers at its edges it takes, numbers at its edges it refuses)
+    *[(name, [5e-324, 1e-300], [0.0, -0.0, -5e-324, -math.inf]) for name in ("log", "log2", "log10")],
+    ("log1p", [-1.0 + 2**-53], [-1.0, -1.0 - 2**-52, -math.inf]),
+    ("sqrt", [0.0, -0.0, 5e-324], [-5e-324, -1.0, -math.inf]),
+    *[(name, [1.0, -1.0, _BELOW_1], [_ABOVE_1, -_ABOVE_1, 1.5, -1.5, math.inf]) for name in ("asin", "acos")],
+    ("acosh", [1.0, _ABOVE_1], [_BELOW_1, 0.5, -math.inf]),
+    ("atanh", [_BELOW_1, -_BELOW_1], [1.0, -1.0, _ABOVE_1, 1.5, -1.5, math.inf]),
+]
+
+
+@pytest.mark.parametrize(("name", "inside", "outside"), DOMAINS, ids=[d[0] for d in DOMAINS])
+def test_a_function_takes_its_domain_up_to_the_edge_and_refuses_past_it_naming_itself(name, inside, outside):
     function = getattr(floatmath, name)
-    assert function(inside) == getattr(math, name)(inside)
-    for x in (edge, math.nextafter(edge, -math.inf), -math.inf):
+    for x in inside:
+        assert same(function(x), getattr(math, name)(x)), x
+    for x in outside:
         with pytest.raises(floatmath.DomainError, match=name):
             function(x)

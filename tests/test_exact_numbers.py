@@ -254,6 +254,7 @@ DOMAINS = [  # (function, numbers at its edges it takes, numbers at its edges it
     *[(name, [1.0, -1.0, _BELOW_1], [_ABOVE_1, -_ABOVE_1, 1.5, -1.5, math.inf]) for name in ("asin", "acos")],
     ("acosh", [1.0, _ABOVE_1], [_BELOW_1, 0.5, -math.inf]),
     ("atanh", [_BELOW_1, -_BELOW_1], [1.0, -1.0, _ABOVE_1, 1.5, -1.5, math.inf]),
+    *[(name, [0.5, -0.5, 1e-300, -2.5], [0.0, -0.0, -1.0, -2.0, -math.inf]) for name in ("gamma", "lgamma")],
 ]
 
 
@@ -265,3 +266,28 @@ def test_a_function_takes_its_domain_up_to_the_edge_and_refuses_past_it_naming_i
     for x in outside:
         with pytest.raises(floatmath.DomainError, match=name):
             function(x)
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc"])
+def test_rounding_is_numpys_far_from_0_and_at_the_infinities(name):
+    """Past 2^52 every float is a whole number: rounding gives it back (inf and NaN too), as numpy does."""
+    np = pytest.importorskip("numpy")
+    function = getattr(floatmath, name)
+    for x in (1000.5, -1000.5, 2.0**52 - 0.5, 0.5 - 2.0**52, 2.0**52 + 1, 1e300, -1e300, math.inf, -math.inf):
+        assert same(function(x), float(getattr(np, name)(x))), x
+    assert math.isnan(function(math.nan))
+
+
+def test_fmod_refuses_a_divisor_of_0_and_an_infinite_dividend_and_takes_the_rest():
+    for a, b in ((5.5, 1.0), (-5.5, 2.0), (1.0, math.inf), (0.0, 3.0), (1e300, 1e-300)):
+        assert same(floatmath.fmod(a, b), math.fmod(a, b)), (a, b)
+    for a, b in ((1.0, 0.0), (1.0, -0.0), (math.inf, 2.0), (-math.inf, 1.0), (0.0, 0.0)):
+        with pytest.raises(floatmath.DomainError, match="fmod"):
+            floatmath.fmod(a, b)
+
+
+@pytest.mark.parametrize("n", [0.0, 1.0, 2.0])
+def test_polygamma_refuses_the_poles_of_gamma(n):
+    for x in (0.0, -0.0, -1.0, -3.0, -math.inf):
+        with pytest.raises(floatmath.DomainError, match="polygamma"):
+            floatmath.polygamma(x, n)

@@ -36,45 +36,44 @@ from mutants import Mutant, mutants  # tools/ is not a package
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent_mutants.txt"
 
-# module -> (does it write generated code in strings, the tests that hold it: fastest killers first)
-_JIT = ["tests/test_exact_numbers.py", "tests/test_jit.py", "tests/test_rules.py"]
+# module -> (does it write generated code in strings, the tests that hold it: fastest killers first).
+# "-k not native" where a mutant changes the native interpreter's text, which numba would compile anew.
+_EXACT, _PYTHON_ONLY = "tests/test_exact_numbers.py", ["-k", "not native"]
+_JIT = [_EXACT, "tests/test_jit.py", "tests/test_rules.py"]
+_NATIVE = [_EXACT, "tests/test_jit_native.py"]
 MODULES: dict[str, tuple[bool, list[str]]] = {
     "chainrule/engine.py": (
         False,
-        ["tests/test_exact_numbers.py", "tests/test_engine.py", "tests/test_rules.py"],
+        [_EXACT, "tests/test_engine.py", "tests/test_rules.py", "tests/test_numbers.py"],
     ),
     "chainrule/rules.py": (
         False,
         [
             "tests/test_rules.py",
-            "tests/test_exact_numbers.py",
+            _EXACT,
             "tests/test_forward.py",
             "tests/test_jit.py",
             "tests/test_higher_order.py",
-            "-k",
-            "not native",
+            *_PYTHON_ONLY,
         ],
     ),
-    "chainrule/math/table.py": (
-        False,
-        ["tests/test_rules.py", "tests/test_math.py", "tests/test_exact_numbers.py", "-k", "not native"],
-    ),
+    "chainrule/math/table.py": (False, ["tests/test_rules.py", "tests/test_math.py", _EXACT, *_PYTHON_ONLY]),
     "chainrule/floatmath/core.py": (
         False,
-        ["tests/test_exact_numbers.py", "tests/test_math.py", "tests/test_engine.py", "-k", "not native"],
+        [_EXACT, "tests/test_math.py", "tests/test_engine.py", "tests/test_numbers.py", *_PYTHON_ONLY],
     ),
     "chainrule/floatmath/special.py": (
         False,
-        ["tests/test_math.py", "tests/test_rules.py", "-k", "not native"],
+        [_EXACT, "tests/test_math.py", "tests/test_rules.py", *_PYTHON_ONLY],
     ),
-    "chainrule/derivatives/forward.py": (False, ["tests/test_forward.py", "tests/test_exact_numbers.py"]),
-    "chainrule/compiler/python_code.py": (True, [*_JIT, "-k", "not native"]),
-    "chainrule/compiler/symbols.py": (True, [*_JIT, "-k", "not native"]),
-    "chainrule/compiler/native_kernel.py": (
-        True,
-        ["tests/test_exact_numbers.py", "tests/test_jit_native.py"],
+    "chainrule/derivatives/forward.py": (
+        False,
+        [_EXACT, "tests/test_forward.py", "tests/test_fuzz_forward.py"],
     ),
-    "chainrule/compiler/native.py": (True, ["tests/test_exact_numbers.py", "tests/test_jit_native.py"]),
+    "chainrule/compiler/python_code.py": (True, [*_JIT, *_PYTHON_ONLY]),
+    "chainrule/compiler/symbols.py": (True, [*_JIT, *_PYTHON_ONLY]),
+    "chainrule/compiler/native_kernel.py": (True, _NATIVE),
+    "chainrule/compiler/native.py": (True, _NATIVE),
 }
 PRELOADED = ("pytest", "hypothesis", "torch", "numba", "numpy", "scipy")  # imported once, before forking
 

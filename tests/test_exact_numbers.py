@@ -291,3 +291,22 @@ def test_polygamma_refuses_the_poles_of_gamma(n):
     for x in (0.0, -0.0, -1.0, -3.0, -math.inf):
         with pytest.raises(floatmath.DomainError, match="polygamma"):
             floatmath.polygamma(x, n)
+
+
+def test_gamma_overflows_with_the_sign_of_its_pole_as_scipy_says():
+    """Γ(x) ≈ 1/x next to 0, so it overflows to -inf just left of 0 and to inf right of it and past 171.6."""
+    special = pytest.importorskip("scipy.special")
+    for x in (-1e-310, -5e-324, 1e-310, 5e-324, 172.0, 1e300):
+        assert same(floatmath.gamma(x), float(special.gamma(x))), x
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4])
+def test_polygamma_is_mpmaths_to_a_few_ulps_where_its_series_is_summed_and_far_out(n):
+    """ψ⁽ⁿ⁾'s asymptotic series is summed at x >= 16, to about an ulp; far out its terms underflow to 0
+    (never an OverflowError of x ** 16), and at inf it is ln x's limit (n = 0) or 0."""
+    mpmath = pytest.importorskip("mpmath")
+    for x in [16.0 + k / 8 for k in range(9)] + [20.0, 1e3, 1e10, 1e20, 1e100, 1e300]:
+        expected = float(mpmath.polygamma(n, x))
+        assert floatmath.polygamma(x, float(n)) == pytest.approx(expected, rel=2e-15, abs=0), x
+    assert same(floatmath.polygamma(math.inf, float(n)), math.inf if n == 0 else 0.0)
+    assert math.isnan(floatmath.polygamma(math.nan, float(n)))

@@ -85,3 +85,21 @@ def test_a_direction_that_moves_no_input_has_tangent_zero_whatever_the_slopes(ca
     except FAILURES:
         return
     assert same(tangent, 0.0), (rule.name, n, form, point, value, tangent)
+
+
+def test_the_guarantees_page_states_what_forward_and_reverse_give():
+    from pathlib import Path
+
+    from chainrule import grad
+
+    page = (
+        (Path(__file__).resolve().parent.parent / "docs" / "guarantees.md").read_text().replace("\n  ", " ")
+    )
+    assert "`jvp(lambda x, y: x ** y, (0.0, 0.5), (0.0, 1.0))` is `(0.0, 0.0)`" in page
+    assert jvp(lambda x, y: x**y, (0.0, 0.5), (0.0, 1.0)) == (0.0, 0.0)
+    assert (
+        "`x * 1e200 * 1e200 * 1e-200` at x = 1e-300 the reverse pass gives 1e200 and forward"
+        in page.replace("\n", " ")
+    )
+    f = lambda x: x * 1e200 * 1e200 * 1e-200  # noqa: E731
+    assert grad(f)(1e-300) == 1e200 and jvp(f, (1e-300,), (1.0,)) == (f(Value(1e-300)).data, math.inf)

@@ -84,10 +84,8 @@ def polygamma(x: float, n: float) -> float:
         x += 1.0
     if n == 0:
         series = math.log(x) - 0.5 / x
-        for k in range(1, len(_BERNOULLI) + 1):
-            series -= _BERNOULLI[k - 1] / (
-                2 * k * power(x, 2.0 * k)
-            )  # power: x^16 overflows to inf, past 2e19
+        for k in range(1, len(_BERNOULLI) + 1):  # power, not **: past x ≈ 2e19, x^16 is inf, not an error
+            series -= _BERNOULLI[k - 1] / (2 * k * power(x, 2.0 * k))
         return series - shifted + reflected
     # (n-1)!/xⁿ + n!/(2xⁿ⁺¹) + Σ B₂ₖ (2k+n-1)!/((2k)! x^(2k+n)), times (-1)ⁿ⁺¹
     series = factorial / n / power(x, n) + factorial / (2 * power(x, n + 1))

@@ -310,3 +310,43 @@ def test_polygamma_is_mpmaths_to_a_few_ulps_where_its_series_is_summed_and_far_o
         assert floatmath.polygamma(x, float(n)) == pytest.approx(expected, rel=2e-15, abs=0), x
     assert same(floatmath.polygamma(math.inf, float(n)), math.inf if n == 0 else 0.0)
     assert math.isnan(floatmath.polygamma(math.nan, float(n)))
+
+
+# --- the table itself ---------------------------------------------------------------------------------
+
+
+def test_an_op_is_drawn_as_its_operator_or_its_function():
+    symbols = {
+        name: BY_NAME[name].symbol for name in ("+", "/", "**", "pow", "neg", "tanh", "atan2", "power_slope")
+    }
+    assert symbols == {
+        "+": "+",
+        "/": "/",
+        "**": "**",
+        "pow": "**",
+        "neg": "-",
+        "tanh": "tanh",
+        "atan2": "atan2",
+        "power_slope": "power_slope",
+    }
+
+
+def test_a_users_op_named_as_a_float_function_does_not_take_that_functions_place(torch):
+    """A row of the table calls `o.value_power`, `o.divide`: a user's op of that name stays the user's."""
+
+    @chainrule.primitive(lambda x, out: 2.0 * x)
+    def value_power(x):
+        return x * x
+
+    @chainrule.primitive(lambda x, out: 1.0)
+    def divide(x):
+        return x
+
+    point = (2.0, 3.0)
+    for f in (lambda a, b: a**b, lambda a, b: a / b):
+        expected = torch.autograd.functional.hessian(f, tuple(torch.tensor(x) for x in point))
+        got = chainrule.hessian(f)(*point)
+        assert [h for row in got for h in row] == pytest.approx(
+            [e.item() for row in expected for e in row], rel=1e-12
+        )
+    assert value_power(3.0) == 9.0 and chainrule.grad(lambda x: divide(x) * 2)(1.0) == 2.0

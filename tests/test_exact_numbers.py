@@ -19,7 +19,7 @@ from op_cases import CASE_IDS, CASES, applier, apply
 import chainrule
 from chainrule import Value, floatmath, jit, jvp
 from chainrule.derivatives.gradcheck import engine_gradient, numerical_gradient
-from chainrule.rules import BY_NAME
+from chainrule.rules import BY_FUNCTION, BY_NAME
 
 HELD = (0.25, -0.5)  # what the parents' .grad hold before: a share is added to it, never written over it
 MODES = ("engine", "jvp", "graph", "python", "native")
@@ -350,3 +350,4 @@ def test_a_users_op_named_as_a_float_function_does_not_take_that_functions_place
             [e.item() for row in expected for e in row], rel=1e-12
         )
     assert value_power(3.0) == 9.0 and chainrule.grad(lambda x: divide(x) * 2)(1.0) == 2.0
+    assert BY_FUNCTION["value_power"] is BY_NAME["pow"] and BY_FUNCTION["divide"] is BY_NAME["/"]

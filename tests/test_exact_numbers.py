@@ -80,6 +80,17 @@ def test_every_op_adds_its_share_to_what_a_parent_holds(request, mode, rule, par
     assert all(map(same, gradients(fn, parents, mode, request), expected))
 
 
+@pytest.mark.parametrize(("rule", "parents", "n"), CASES, ids=CASE_IDS)
+def test_every_op_passes_on_the_gradient_that_arrives_times_its_slope_as_torch_says(torch, rule, parents, n):
+    """The gradient arriving at the op is 0.75, not 1: a share that divides by it, or ignores it, is seen
+    (torch differentiates the op's forward, so its gradient is independent of the row's partials)."""
+    op = applier(rule, n)
+    expected = torch_gradient(torch, lambda *xs: op(*xs) * 0.75, parents)[1]
+    got = engine_gradient(lambda *xs: op(*xs) * 0.75, parents)
+    rel = 1e-9 if rule.name in ("polygamma", "gamma", "lgamma") else 1e-11  # torch's polygamma: ~1e-10
+    assert got == pytest.approx(expected, rel=rel, abs=1e-14)
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     ("fn", "point"),

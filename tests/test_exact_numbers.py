@@ -362,3 +362,14 @@ def test_a_users_op_named_as_a_float_function_does_not_take_that_functions_place
         )
     assert value_power(3.0) == 9.0 and chainrule.grad(lambda x: divide(x) * 2)(1.0) == 2.0
     assert BY_FUNCTION["value_power"] is BY_NAME["pow"] and BY_FUNCTION["divide"] is BY_NAME["/"]
+
+
+def test_real_takes_real_numbers_and_refuses_bool_text_and_the_rest():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    for x, expected in ((3, 3.0), (-2.5, -2.5), (Fraction(1, 4), 0.25), (10**20, 1e20)):
+        assert same(floatmath.real(x), expected)
+    for x in (True, False, "1.5", None, 1j, Decimal("1.5"), [1.0]):
+        with pytest.raises(TypeError, match=type(x).__name__):
+            floatmath.real(x)

@@ -12,6 +12,7 @@ x ** nan, the generated code's parentheses, jit of a function of no arguments or
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from op_cases import CASE_IDS, CASES, applier, apply
@@ -373,3 +374,20 @@ def test_real_takes_real_numbers_and_refuses_bool_text_and_the_rest():
     for x in (True, False, "1.5", None, 1j, Decimal("1.5"), [1.0]):
         with pytest.raises(TypeError, match=type(x).__name__):
             floatmath.real(x)
+
+
+def test_a_refusal_shows_a_huge_number_by_its_size_and_cuts_a_long_text():
+    from fractions import Fraction
+
+    for x, shown in (
+        (10**400, "int ≈ 10^400"),
+        (-(10**400), "int ≈ -10^400"),
+        (Fraction(10**400, 7), "Fraction ≈ 10^399"),
+    ):
+        with pytest.raises(OverflowError, match=f"got {re.escape(shown)}: too large"):
+            floatmath.real(x)
+    fits, cut = "x" * 58, "x" * 59  # their reprs, quotes and all: 60 characters, shown whole; 61, cut to 57
+    with pytest.raises(TypeError, match=re.escape(f"got str: {fits!r}") + "$"):
+        floatmath.real(fits)
+    with pytest.raises(TypeError, match=re.escape(f"got str: {repr(cut)[:57]}...") + "$"):
+        floatmath.real(cut)

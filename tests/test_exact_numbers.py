@@ -320,6 +320,8 @@ def test_polygamma_is_mpmaths_to_a_few_ulps_where_its_series_is_summed_and_far_o
     for x in [16.0 + k / 8 for k in range(9)] + [20.0, 1e3, 1e10, 1e20, 1e100, 1e300]:
         expected = float(mpmath.polygamma(n, x))
         assert floatmath.polygamma(x, float(n)) == pytest.approx(expected, rel=2e-15, abs=0), x
+    for x in (0.9, 0.999, 1 - 1e-6, 1 - 1e-9, 1e-3, 0.5):  # below 1 by the recurrence, no cancellation
+        assert floatmath.polygamma(x, float(n)) == pytest.approx(float(mpmath.polygamma(n, x)), rel=1e-14), x
     assert same(floatmath.polygamma(math.inf, float(n)), math.inf if n == 0 else 0.0)
     assert math.isnan(floatmath.polygamma(math.nan, float(n)))
 

@@ -12,6 +12,7 @@ x ** nan, the generated code's parentheses, jit of a function of no arguments or
 from __future__ import annotations
 
 import math
+import random
 import re
 
 import pytest
@@ -393,3 +394,15 @@ def test_a_refusal_shows_a_huge_number_by_its_size_and_cuts_a_long_text():
         floatmath.real(fits)
     with pytest.raises(TypeError, match=re.escape(f"got str: {repr(cut)[:57]}...") + "$"):
         floatmath.real(cut)
+
+
+@pytest.mark.skipif(not hasattr(math, "cbrt"), reason="math.cbrt (Python 3.11) is the oracle")
+def test_the_cube_root_before_python_3_11_is_math_cbrts_to_4_ulps():
+    """floatmath's own ∛x (a root refined by a Newton step), what Python 3.10 runs: held to math.cbrt."""
+    from chainrule.floatmath.core import _newton_cbrt
+
+    rng = random.Random(3)
+    for x in [rng.choice((-1, 1)) * 10 ** rng.uniform(-300, 300) for _ in range(2000)] + [8.0, -27.0, 1e-300]:
+        assert abs(_newton_cbrt(x) - math.cbrt(x)) <= 4 * math.ulp(math.cbrt(x)), x
+    for x in (0.0, -0.0, math.inf, -math.inf, math.nan):
+        assert same(_newton_cbrt(x), x)

@@ -232,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
             kind = "rounding" if set_aside[mutant.id].startswith(ROUNDING) else "equivalent"
             outcome = kind if outcome == "survived" else f"{outcome} (listed as {kind})"
         outcomes[path].append((mutant, outcome, seconds))
+        if args.json:  # as it goes, one line a mutant: a run stopped early still tells what it found
+            with args.json.with_suffix(".partial.jsonl").open("a") as partial:
+                partial.write(json.dumps({"id": mutant.id, "outcome": outcome}, ensure_ascii=False) + "\n")
         if outcome == "survived":
             print(f"  survived  {mutant.path}:{mutant.line}: {mutant.name}", flush=True)
 

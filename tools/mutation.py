@@ -199,6 +199,47 @@ def run(todo: list[tuple[Mutant | None, str]], jobs: int, timeout: float, report
         shutil.rmtree(base, ignore_errors=True)
 
 
+def classified(mutant_id: str, outcome: str, set_aside: dict[str, str]) -> str:
+    """killed, timeout, survived; or, for a mutant the list sets aside, equivalent or rounding (when it
+    survived: a listed mutant the tests kill says so, `killed (listed as equivalent)`)."""
+    outcome = "survived" if outcome in ("equivalent", "rounding") else outcome.split(" (listed")[0]
+    if mutant_id not in set_aside:
+        return outcome
+    kind = "rounding" if set_aside[mutant_id].startswith(ROUNDING) else "equivalent"
+    return kind if outcome == "survived" else f"{outcome} (listed as {kind})"
+
+
+def print_scores(outcomes: dict[str, list[str]]) -> None:
+    """The table of the guarantees page: per module, its mutants by outcome and its score."""
+    print(
+        "\n| module | mutants | killed | equivalent | below rounding | survived | score | with rounding's |"
+    )
+    print("| --- | --: | --: | --: | --: | --: | --: | --: |")
+    for path, rows in outcomes.items():
+        count = {kind: rows.count(kind) for kind in ("equivalent", "rounding", "survived")}
+        killed = sum(o.startswith(("killed", "timeout")) for o in rows)
+        score = killed / max(1, len(rows) - count["equivalent"] - count["rounding"])
+        strict = killed / max(1, len(rows) - count["equivalent"])
+        print(
+            f"| `{path}` | {len(rows)} | {killed} | {count['equivalent']} | {count['rounding']} | "
+            f"{count['survived']} | {score:.1%} | {strict:.1%} |"
+        )
+
+
+def rescore(path: Path) -> None:
+    """The scores of an earlier run's --json file (or its .partial.jsonl), by today's list of equivalents."""
+    text = path.read_text()
+    rows = json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in text.splitlines()]
+    set_aside = equivalent()
+    outcomes: dict[str, list[str]] = {}
+    for row in rows:
+        module = row["id"].split("::")[0]
+        outcomes.setdefault(module, []).append(classified(row["id"], row["outcome"], set_aside))
+        if outcomes[module][-1] == "survived":
+            print(f"  survived  {row['id']}")
+    print_scores(dict(sorted(outcomes.items(), key=lambda item: list(MODULES).index(item[0]))))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="words of the module paths to mutate (default: all)")
@@ -206,7 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the mutants and stop")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("--json", type=Path, help="write every mutant's outcome here")
+    parser.add_argument(
+        "--score", type=Path, help="print the scores of an earlier run's --json file and stop"
+    )
     args = parser.parse_args(argv)
+    if args.score:
+        rescore(args.score)
+        return 0
     found = chosen(args.modules, args.only)
     if args.list:
         for mutant in found:
@@ -228,9 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
 
     def report(mutant: Mutant, path: str, outcome: str, seconds: float) -> None:
-        if mutant.id in set_aside:
-            kind = "rounding" if set_aside[mutant.id].startswith(ROUNDING) else "equivalent"
-            outcome = kind if outcome == "survived" else f"{outcome} (listed as {kind})"
+        outcome = classified(mutant.id, outcome, set_aside)
         outcomes[path].append((mutant, outcome, seconds))
         if args.json:  # as it goes, one line a mutant: a run stopped early still tells what it found
             with args.json.with_suffix(".partial.jsonl").open("a") as partial:
@@ -240,20 +285,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run([(m, m.path) for m in found], args.jobs, timeout, report)
     elapsed = time.monotonic() - began
-    print(
-        "\n| module | mutants | killed | equivalent | below rounding | survived | score | with rounding's |"
-    )
-    print("| --- | --: | --: | --: | --: | --: | --: | --: |")
-    for path in paths:
-        rows = outcomes[path]
-        count = {kind: sum(o == kind for _, o, _ in rows) for kind in ("equivalent", "rounding", "survived")}
-        killed = sum(o.startswith(("killed", "timeout")) for _, o, _ in rows)
-        score = killed / max(1, len(rows) - count["equivalent"] - count["rounding"])
-        strict = killed / max(1, len(rows) - count["equivalent"])
-        print(
-            f"| `{path}` | {len(rows)} | {killed} | {count['equivalent']} | {count['rounding']} | "
-            f"{count['survived']} | {score:.1%} | {strict:.1%} |"
-        )
+    print_scores({path: [o for _, o, _ in rows] for path, rows in outcomes.items()})
     print(
         f"\n{len(found)} mutants in {elapsed / 60:.1f} min with --jobs {args.jobs} (baselines: "
         + ", ".join(f"{Path(p).name} {s:.1f} s" for p, s in baseline.items())

@@ -226,18 +226,33 @@ def print_scores(outcomes: dict[str, list[str]]) -> None:
         )
 
 
-def rescore(path: Path) -> None:
-    """The scores of an earlier run's --json file (or its .partial.jsonl), by today's list of equivalents."""
-    text = path.read_text()
-    rows = json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in text.splitlines()]
-    set_aside = equivalent()
+def earlier(paths: list[Path]) -> dict[str, str]:
+    """id -> outcome in earlier runs' --json files (or .partial.jsonl): killed if any run killed it (tests
+    are only ever added, so a mutant once killed stays killed), else what the latest run found."""
+    found: dict[str, str] = {}
+    for path in paths:
+        text = path.read_text()
+        rows = (
+            json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in text.splitlines()]
+        )
+        for row in rows:
+            if not found.get(row["id"], "").startswith(("killed", "timeout")):
+                found[row["id"]] = row["outcome"]
+    return found
+
+
+def rescore(paths: list[Path]) -> None:
+    """The scores of earlier runs, by today's mutants and today's list of equivalents."""
+    set_aside, found = equivalent(), earlier(paths)
     outcomes: dict[str, list[str]] = {}
-    for row in rows:
-        module = row["id"].split("::")[0]
-        outcomes.setdefault(module, []).append(classified(row["id"], row["outcome"], set_aside))
-        if outcomes[module][-1] == "survived":
-            print(f"  survived  {row['id']}")
-    print_scores(dict(sorted(outcomes.items(), key=lambda item: list(MODULES).index(item[0]))))
+    for mutant in chosen([], ""):
+        if mutant.id not in found:
+            print(f"  not run   {mutant.id}")
+            continue
+        outcomes.setdefault(mutant.path, []).append(classified(mutant.id, found[mutant.id], set_aside))
+        if outcomes[mutant.path][-1] == "survived":
+            print(f"  survived  {mutant.id}")
+    print_scores(outcomes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,13 +263,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("--json", type=Path, help="write every mutant's outcome here")
     parser.add_argument(
-        "--score", type=Path, help="print the scores of an earlier run's --json file and stop"
+        "--score", type=Path, nargs="+", help="print the scores of earlier runs' --json files"
+    )
+    parser.add_argument(
+        "--again", type=Path, nargs="+", help="run only what earlier runs' --json files left alive"
     )
     args = parser.parse_args(argv)
     if args.score:
         rescore(args.score)
         return 0
     found = chosen(args.modules, args.only)
+    if args.again:
+        alive = earlier(args.again)
+        found = [m for m in found if not alive.get(m.id, "").startswith(("killed", "timeout"))]
     if args.list:
         for mutant in found:
             print(f"{mutant.path}:{mutant.line}: {mutant.name}")

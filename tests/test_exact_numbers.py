@@ -131,6 +131,8 @@ EDGE_CASES = [
     # copysign: d/da = ±1, 0 at a = 0; division by exactly 1 (not an error) and IEEE's quotient
     *[(lambda a, b: apply(BY_NAME["copysign"], a, b), p) for p in ((0.0, 2.0), (1.0, -2.0), (-1.0, 3.0))],
     (lambda a, b: a / b, (3.0, 1.0)),
+    # fmod's slope in b is -trunc(a/b), 0 at every case of op_cases: here 2 and 3, the gradient arriving 0.75
+    *[(lambda a, b: apply(BY_NAME["fmod"], a, b) * 0.75, p) for p in ((5.5, 2.0), (-7.5, 2.0))],
     *[(lambda a, b: apply(BY_NAME["quotient"], a, b), p) for p in ((3.0, 1.0), (-3.0, 2.0))],
 ]
 EDGE_IDS = [f"case{k}{point}" for k, (_, point) in enumerate(EDGE_CASES)]

@@ -227,17 +227,14 @@ def print_scores(outcomes: dict[str, list[str]]) -> None:
 
 
 def earlier(paths: list[Path]) -> dict[str, str]:
-    """id -> outcome in earlier runs' --json files (or .partial.jsonl): killed if any run killed it (tests
-    are only ever added, so a mutant once killed stays killed), else what the latest run found."""
+    """id -> outcome in earlier runs' --json files (or .partial.jsonl), the latest one that ran it wins."""
     found: dict[str, str] = {}
     for path in paths:
         text = path.read_text()
         rows = (
             json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in text.splitlines()]
         )
-        for row in rows:
-            if not found.get(row["id"], "").startswith(("killed", "timeout")):
-                found[row["id"]] = row["outcome"]
+        found.update((row["id"], row["outcome"]) for row in rows)
     return found
 
 

@@ -43,7 +43,7 @@ ROUNDING = "Below rounding:"
 # module -> (does it write generated code in strings, the tests that hold it: fastest killers first).
 # "-k not native" where a mutant changes the native interpreter's text, which numba would compile anew.
 _EXACT, _PYTHON_ONLY = "tests/test_exact_numbers.py", ["-k", "not native"]
-_JIT = [_EXACT, "tests/test_jit.py", "tests/test_rules.py"]
+_JIT = [_EXACT, "tests/test_jit.py", "tests/test_rules.py", "tests/test_higher_order.py"]  # jit(grad(f))
 _NATIVE = [_EXACT, "tests/test_jit_native.py"]
 MODULES: dict[str, tuple[bool, list[str]]] = {
     "chainrule/engine.py": (

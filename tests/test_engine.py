@@ -207,3 +207,10 @@ def test_same_program_gives_identical_bits_across_processes():
 
 
 # The million-node chain (the walk has no recursion limit) is in tests/test_deep_wide.py.
+
+
+def test_repr_shows_the_number_the_gradient_and_a_label_only_when_there_is_one():
+    x = Value(2.0, label="x")
+    x.grad = 0.5
+    assert repr(x) == "Value(data=2.0, grad=0.5, label='x')"
+    assert repr(Value(-0.0)) == "Value(data=-0.0, grad=0.0)"

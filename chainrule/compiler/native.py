@@ -141,7 +141,8 @@ class NativeProgram:
         self._live = [leaf for _, leaf in leaves]
         self._inputs, self._live_end, self._start = inputs, inputs + len(leaves), size - len(ops)
         self._root = slot[len(tape) - 1]
-        self._root_live = self._root < self._live_end and tape.rules[-1] is None
+        # fn returned a leaf it closed over (not one of its arguments, whose gradient nobody keeps)
+        self._root_live = self._inputs <= self._root < self._live_end and tape.rules[-1] is None
         needs = [False] * size
         for s in range(inputs, self._live_end):
             needs[s] = True

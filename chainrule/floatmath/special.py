@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.floatmath.core import DivisionByZeroError, DomainError, quotient
+from chainrule.floatmath.core import DivisionByZeroError, DomainError, power, quotient
 
 _EXACT = 2.0**52  # every float this large or larger is an integer: floor and ceil are the identity
 
@@ -103,13 +103,13 @@ def polygamma(x: float, n: float) -> float:
         x += 1.0
     if n == 0:
         series = math.log(x) - 0.5 / x
-        for k in range(1, len(_BERNOULLI) + 1):
-            series -= _BERNOULLI[k - 1] / (2 * k * x ** (2 * k))
+        for k in range(1, len(_BERNOULLI) + 1):  # power, not **: past x ≈ 2e19, x^16 is inf, not an error
+            series -= _BERNOULLI[k - 1] / (2 * k * power(x, 2.0 * k))
         return series - shifted + reflected
     # (n-1)!/xⁿ + n!/(2xⁿ⁺¹) + Σ B₂ₖ (2k+n-1)!/((2k)! x^(2k+n)), times (-1)ⁿ⁺¹
-    series = factorial / n / x**n + factorial / (2 * x ** (n + 1))
+    series = factorial / n / power(x, n) + factorial / (2 * power(x, n + 1))
     rising = factorial / n  # (2k+n-1)!/(2k)!, built up term by term from (n-1)!
     for k in range(1, len(_BERNOULLI) + 1):
         rising *= (2 * k + n - 2) * (2 * k + n - 1) / ((2 * k - 1) * (2 * k))
-        series += _BERNOULLI[k - 1] * rising / x ** (2 * k + n)
+        series += _BERNOULLI[k - 1] * rising / power(x, 2 * k + n)
     return sign * (series + shifted)

@@ -2,7 +2,7 @@
 
 `jacobian(f)` traces f once and runs a backward walk from each output (m walks for m outputs); `jacfwd(f)`
 traces it once and runs a tangent walk from each input number (n walks for n inputs). Both give
-J[i][j] = ∂fᵢ/∂xⱼ, so the cheaper one is the one with fewer walks: jacobian when f has fewer outputs than
+`J[i][j]` = ∂fᵢ/∂xⱼ, so the cheaper one is the one with fewer walks: jacobian when f has fewer outputs than
 inputs, jacfwd when it has fewer inputs (docs/cookbook.md has the measured example).
 """
 
@@ -76,7 +76,7 @@ def _jacobian_of(f: Callable[..., Any], argnums: ArgNums, forward: bool) -> Call
 
 
 def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
-    """J[i][j] = ∂fᵢ/∂xⱼ, one backward pass per output fᵢ: for f returning a tuple or list of Values.
+    """`J[i][j]` = ∂fᵢ/∂xⱼ, one backward pass per output fᵢ: for f returning a tuple or list of Values.
 
     Rows are outputs, columns the numbers of the argument at argnums: a list of lists for a list in and a
     list out, a 2-D float64 array when the argument is a numpy array (of shape outputs + the argument's
@@ -87,7 +87,7 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
 
 
 def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
-    """J[i][j] = ∂fᵢ/∂xⱼ, one forward (tangent) pass per input number xⱼ: the same result as jacobian.
+    """`J[i][j]` = ∂fᵢ/∂xⱼ, one forward (tangent) pass per input number xⱼ: the same result as jacobian.
 
     Cheaper than jacobian when f has fewer input numbers than outputs (a curve, a simulation's many
     states from few parameters). Called with Values, or while jit traces, the entries are graphs."""

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from chainrule import MLP, Value, enable_grad, grad, grad_mode, jit, no_grad
+from chainrule import MLP, Value, enable_grad, grad, grad_mode, jit, no_grad, value_and_grad
 from chainrule.compiler import JitTraceWarning
 from chainrule.demos import xor
 from chainrule.demos.objective import one
@@ -274,6 +274,22 @@ def test_one_jitted_function_called_from_threads_with_many_shapes():
         expected = [loss([Value(0.5 + i)] * (1 + (i + offset) % 7)).data for i in range(60)]
         assert got == expected
     assert len(jitted._programs) <= 4
+
+
+def test_one_compiled_program_called_from_threads_at_once_gives_each_call_its_own_numbers(backend):
+    """Every call of a native program writes the same arrays: calls from two threads take turns."""
+
+    def f(a, b):
+        t = a
+        for _ in range(200):
+            t = (t * b).sin() + a
+        return t
+
+    jitted = jit(value_and_grad(f, argnums=(0, 1)), backend=backend)
+    points = [(0.1 * i, 0.5 + 0.01 * i) for i in range(40)]
+    expected = [value_and_grad(f, argnums=(0, 1))(*point) for point in points]
+    results = _in_threads(*(lambda: [jitted(*point) for point in points * 30] for _ in range(4)))
+    assert all(got == expected * 30 for got in results)
 
 
 @pytest.mark.parametrize("mode", [no_grad, enable_grad])

@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import re
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -106,12 +107,13 @@ class NativeProgram:
         self._tape: Tape | None = tape  # laid out at the first call, once the traced graph is freed
         self._calls = itertools.count(1)
         self._current = 0  # the call whose values the arrays hold (0: none)
+        self._lock = threading.RLock()  # one call at a time: every call writes the same arrays
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (for Dask, multiprocessing) without what this process made: the interpreter, which the
         other loads from its own cache, the generated unpacker and the call counter."""
         state = {**self.__dict__, "_current": 0}
-        for made_here in ("kernel", "source", "unpack", "_calls", "_values", "_grads"):
+        for made_here in ("kernel", "source", "unpack", "_calls", "_values", "_grads", "_lock"):
             state.pop(made_here, None)  # (_values and _grads: views of _state's rows, made again)
         return state
 
@@ -122,6 +124,7 @@ class NativeProgram:
             self._values, self._grads = rows["VALUES"], rows["GRADS"]
         self.kernel = native_kernel.load()
         self.source, self.unpack, self._calls = self.kernel.source, unpacker(self.shape), itertools.count(1)
+        self._lock = threading.RLock()
 
     def _layout(self, tape: Tape) -> None:
         """Slots: the argument numbers, the live leaves, the constants, then the op nodes in tape order
@@ -201,33 +204,35 @@ class NativeProgram:
         """(the root's value, what backward needs): the call's numbers and the leaves' data, kept so
         that an older result's backward() can recompute its values if a later call overwrote them."""
         numbers = self.unpack(args)
-        if self._tape is not None:
-            self._layout(self._tape)
-            self._tape = None
-        data = [leaf.data for leaf in self._live]
-        call, self._current = next(self._calls), 0
-        value = self._run(numbers, data)
-        self._current = call
-        if self.several:
-            return _nested(self._outputs, self._values.item), ()
+        with self._lock:
+            if self._tape is not None:
+                self._layout(self._tape)
+                self._tape = None
+            data = [leaf.data for leaf in self._live]
+            call, self._current = next(self._calls), 0
+            value = self._run(numbers, data)
+            self._current = call
+            if self.several:
+                return _nested(self._outputs, self._values.item), ()
         return value, (call, numbers, data)
 
     def backward(self, saved: tuple, leaves: tuple) -> None:
         """Add d(root)/d(leaf) to every live leaf's .grad, in the engine's order."""
         call, numbers, data = saved
-        if self._root_live:  # fn returned a leaf it closed over
-            self._live[self._root - self._inputs].grad += 1.0
-        if not self._backward_runs:
-            return
-        if call != self._current:  # a later call overwrote this one's values: recompute them
-            self._current = 0
-            self._run(numbers, data)
-            self._current = call
-        live, grads, end = self._live, self._grads, self._live_end
-        grads[self._inputs : end] = [leaf.grad for leaf in live]
-        top = len(self._values) - 1
-        while (node := self.kernel.backward(self._program, self._state, self._start, top)) >= 0:
-            self._fire_in_python(node)
-            top = node - 1
-        for leaf, grad in zip(live, grads[self._inputs : end].tolist()):
-            leaf.grad = grad
+        with self._lock:
+            if self._root_live:  # fn returned a leaf it closed over
+                self._live[self._root - self._inputs].grad += 1.0
+            if not self._backward_runs:
+                return
+            if call != self._current:  # a later call overwrote this one's values: recompute them
+                self._current = 0
+                self._run(numbers, data)
+                self._current = call
+            live, grads, end = self._live, self._grads, self._live_end
+            grads[self._inputs : end] = [leaf.grad for leaf in live]
+            top = len(self._values) - 1
+            while (node := self.kernel.backward(self._program, self._state, self._start, top)) >= 0:
+                self._fire_in_python(node)
+                top = node - 1
+            for leaf, grad in zip(live, grads[self._inputs : end].tolist()):
+                leaf.grad = grad

@@ -19,8 +19,9 @@ import pytest
 from op_cases import CASE_IDS, CASES, applier, apply
 
 import chainrule
-from chainrule import Value, floatmath, jit, jvp
+from chainrule import Value, floatmath, jit, jvp, rules
 from chainrule.derivatives.gradcheck import engine_gradient, numerical_gradient
+from chainrule.math.values import node
 from chainrule.rules import BY_FUNCTION, BY_NAME
 
 HELD = (0.25, -0.5)  # what the parents' .grad hold before: a share is added to it, never written over it
@@ -412,3 +413,53 @@ def test_the_cube_root_before_python_3_11_is_math_cbrts_to_4_ulps():
         assert abs(_newton_cbrt(x) - math.cbrt(x)) <= 4 * math.ulp(math.cbrt(x)), x
     for x in (0.0, -0.0, math.inf, -math.inf, math.nan):
         assert same(_newton_cbrt(x), x)
+
+
+@pytest.fixture(params=[1.0, -1.0], ids=["sum", "negated sum"])
+def row_with_a_sum_for_a_share(request):
+    """A row whose partial is a sum, ±(g·0.1 + g·0.2) (no row of the table has one today), registered for
+    one test and removed after."""
+    sign = request.param
+    rule = rules.register(
+        rules.Rule(
+            "sum_share",
+            "sum_share(a)",
+            lambda o, a: a * 3.0,
+            (
+                (lambda o, a, out, g: g * 0.1 + g * 0.2)
+                if sign > 0
+                else (lambda o, a, out, g: -(g * 0.1 + g * 0.2)),
+            ),
+            calls=None,
+            native=False,
+        )
+    )
+    yield rule
+    rules.RULES.remove(rule)
+    del rules.BY_NAME[rule.name]
+
+
+@pytest.mark.parametrize("through", ["leaf", "node"])
+def test_a_share_that_is_a_sum_is_added_to_what_the_parent_holds_whole(row_with_a_sum_for_a_share, through):
+    """held ± (x + y), as the engine's closure adds it, in jit's program too, for a leaf that holds 0.6
+    and for a node the share is the first of: `held + x + y` rounds otherwise, and `-x + y` is another
+    number."""
+    rule = row_with_a_sum_for_a_share
+    leaves = [Value(2.0), Value(2.0)]
+
+    def program(leaf):
+        def fn(x):
+            parent = leaf if through == "leaf" else leaf * 1.0
+            return node(rule, parent) * x
+
+        return fn
+
+    results = []
+    for leaf, run in zip(leaves, (program(leaves[0]), jit(program(leaves[1])))):
+        leaf.grad = 0.6
+        run(1.0).backward()
+        results.append(leaf.grad)
+    engine, compiled = results
+    share = rule.share(0, rules.FLOATS, [2.0], None, 6.0, 1.0)
+    assert engine == 0.6 + share and 0.6 + share != (0.6 + 0.1 + 0.2 if share > 0 else 0.6 - 0.1 - 0.2)
+    assert same(compiled, engine)

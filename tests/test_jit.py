@@ -11,10 +11,12 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from op_cases import apply, defined, exponents
 
+import chainrule
 from chainrule import MLP, Value, jit, no_grad
 from chainrule.cli import main
 from chainrule.demos import xor
@@ -435,3 +437,85 @@ def test_mlp_gradients_match_pytorch(torch):
     expected = [g for wg, bg in zip(w1.grad, b1.grad) for g in (*wg.tolist(), bg.item())]
     expected += [*w2.grad[0].tolist(), b2.grad[0].item()]
     assert [p.grad for p in model.parameters()] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def engine_then_jit(fn, x: float, leaves: list[Value]) -> tuple[list[float], list[float], Any]:
+    """fn at x by the engine and by jit's python program: (value, leaves' gradients) each, the program."""
+    results = []
+    step = jit(fn)
+    for run in (fn, step):
+        for leaf in leaves:
+            leaf.grad = 0.25  # held before: a share is added to it
+        out = run(x)
+        out.backward()
+        results.append([out.data, *(leaf.grad for leaf in leaves)])
+    return results[0], results[1], step
+
+
+@pytest.mark.parametrize("length", [38, 39, 40, 41, 42, 60])
+def test_a_comment_shows_a_name_whole_up_to_40_characters_and_cuts_a_longer_one_to_40(length):
+    """A label and the function's name appear in comments as ascii() writes them (quotes included),
+    whole when that is at most 40 characters, else its first 37 and `...`: 40 in all. The program's
+    numbers are the engine's either way."""
+    name = "n" * (length - 2)  # ascii() adds two quotes
+    a = Value(0.5, label=name)
+
+    def fn(x):
+        return (a * x).tanh()
+
+    fn.__qualname__ = name
+    engine, compiled, step = engine_then_jit(fn, 0.75, [a])
+    assert compiled == engine
+    shown = ascii(name)
+    expected = shown if len(shown) <= 40 else shown[:37] + "..."
+    assert len(expected) <= 40
+    assert step.source.splitlines()[0].startswith(f"# chainrule.jit of {expected}: ")
+    [leaf_comment] = [line.split("  # leaf ")[1] for line in step.source.splitlines() if "  # leaf " in line]
+    assert leaf_comment == expected
+
+
+@pytest.mark.parametrize("name", ["carré", "sq\nuare = 1", "x\u2028y", "tab\there"])
+def test_a_user_op_whose_name_is_not_printable_ascii_is_named_by_ascii_in_the_comments(name):
+    """A primitive's name (its function's __name__, any text) is written as ascii() writes it: no
+    character of it outside printable ASCII reaches the source, and the program computes the engine's
+    numbers."""
+
+    def function(x):
+        return x * x
+
+    function.__name__ = function.__qualname__ = name
+    op = chainrule.primitive(lambda x, out: 2.0 * x)(function)
+    shown = ascii(op.rule.name)
+    a = Value(1.5)
+
+    def fn(x):
+        return op(a * x) * 0.75
+
+    engine, compiled, step = engine_then_jit(fn, -0.5, [a])
+    assert compiled == engine
+    forward, backward = step.source.split("def backward")
+    assert f"  # {shown}" in forward and f"# {shown}" in backward
+    assert step.source.isascii() and all(line.isprintable() for line in step.source.splitlines())
+
+
+def test_a_gradient_passed_on_unchanged_to_its_only_consumer_is_shared_not_copied():
+    """a + b hands its gradient to a and b unchanged: a node whose only gradient that is uses the same
+    variable (the line says so: `# +: d/dv6 = g7`) instead of a copy `g6 = g7`; a node with more
+    consumers gets a variable of its own, the others' shares added to it. The numbers are the engine's."""
+    a, b = Value(0.5), Value(-1.5)
+
+    def fn(x):
+        h = a * x + b  # + passes its gradient to a * x (its only consumer) and to b (a leaf)
+        twice = h * h + h  # h has three consumers: a copy, then += the others
+        return (twice + x).tanh() - (a + 2.0)  # the root's 1.0 passed to tanh, twice's gradient to h * h
+
+    engine, compiled, step = engine_then_jit(fn, 0.75, [a, b])
+    assert compiled == engine
+    backward = [line.strip() for line in step.source.split("def backward")[1].splitlines()]
+    statements = [
+        s.split("  #")[0] for line in backward if not line.startswith("#") for s in line.split("; ")
+    ]
+    shared = [int(p) for line in backward for p in re.findall(r"d/dv(\d+) = ", line)]
+    assert len(shared) == 4, backward  # v8 (the root's 1.0), v6 and v5 (tanh's, then twice's), v2
+    assert not [s for s in statements for p in shared if s.startswith(f"g{p} ")], backward
+    assert len([s for s in statements if re.fullmatch(r"g\d+ = g\d+", s)]) == 1, backward  # h's

@@ -108,3 +108,18 @@ def test_an_array_of_rows_maps_its_rows_and_trees_out_stack_leaf_by_leaf(backend
     one_by_one = [both(point) for point in points]
     assert values == [value for value, _ in one_by_one]
     assert grads == {key: [grad[key] for _, grad in one_by_one] for key in "ab"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_function_that_branches_is_mapped_by_each_points_own_path(backend, request):
+    def huber(x):
+        return 0.5 * x * x if abs(x) <= 1.0 else abs(x) - 0.5
+
+    g = jit(value_and_grad(huber), backend=_backend(backend, request))
+    points = [0.5, -3.0, 0.25, 2.0, -0.75]
+    g(0.5)  # traced on the quadratic side first: the others must not run its program
+    values, slopes = vmap(g)(points)
+    assert (values, slopes) == (
+        [value_and_grad(huber)(x)[0] for x in points],
+        [value_and_grad(huber)(x)[1] for x in points],
+    )

@@ -15,7 +15,7 @@ from typing import Any
 
 from chainrule import rules
 
-SUM, PRODUCT, UNARY, ATOM = 1, 2, 3, 4  # precedence: a symbol binds as tightly as its level
+COMPARISON, SUM, PRODUCT, UNARY, ATOM = 0, 1, 2, 3, 4  # precedence: a symbol binds as tightly as its level
 
 
 def literal(x: float) -> str:
@@ -46,6 +46,13 @@ class Symbol(rules.Written):
 
     def combine(self, operator: str, left: Any, right: Any) -> Symbol:
         return self._binary(operator, SUM if operator in "+-" else PRODUCT, left, right)
+
+    def compare(self, operator: str, right: Any) -> Symbol:
+        """self op right: Python chains comparisons (`a > b > c` is `a > b and b > c`), so a comparison
+        on either side keeps its parentheses."""
+        sides = self, _symbol(right)
+        left_text, right_text = (s.text if s.level > COMPARISON else f"({s.text})" for s in sides)
+        return Symbol(f"{left_text} {operator} {right_text}", COMPARISON, self.reads | sides[1].reads)
 
     def __neg__(self) -> Symbol:
         return Negated(self)
@@ -99,7 +106,7 @@ class Symbols:
 
     def __getattr__(self, name: str) -> Any:
         if name in _COMPARE:
-            return lambda x, y: _symbol(x)._binary(_COMPARE[name], 0, x, y)
+            return lambda x, y: _symbol(x).compare(_COMPARE[name], y)
         if name not in rules.FLOATS.__dict__:
             raise AttributeError(f"the generated code has no function {name!r}")
         self.used.add(name)

@@ -12,8 +12,6 @@ and table, cached beside the kernel.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 from collections.abc import Callable
 
 from chainrule.compiler import native_kernel
@@ -87,12 +85,6 @@ def load(kernel: native_kernel.Kernel) -> Callable[..., None]:
     """forward_batch, for the loaded kernel: written once per table, compiled by numba once per machine."""
     key = hashlib.sha256(kernel.source.encode()).hexdigest()[:20]
     if key not in _LOADED:
-        text = source(f"_chainrule_native_{key}")
-        path = native_kernel._write(text, f"batch_{key}.py")
-        spec = importlib.util.spec_from_file_location(f"_chainrule_batch_{key}", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
+        module = native_kernel.imported(source(f"_chainrule_kernel_{key}"), f"batch_{key}")
         _LOADED[key] = module.forward_batch
     return _LOADED[key]

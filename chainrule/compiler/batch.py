@@ -11,8 +11,10 @@ computes, a number where floatmath would raise), is called point by point: the s
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chainrule.compiler.python_code import Restructure
@@ -135,7 +137,7 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
     from chainrule.compiler import batch_kernel, native_kernel
     from chainrule.compiler.native import np
 
-    run = batch_kernel.load(program.kernel)
+    module = batch_kernel.load(program.kernel)
     base = program._values.copy()
     base[program._inputs : program._live_end] = [leaf.data for leaf in program._live]
     outputs = program._outputs if program.several else program._root
@@ -143,15 +145,69 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
     points = np.array(numbers, dtype=np.float64).reshape(len(numbers), program._inputs)
     results = np.empty((len(numbers), len(slots)))
     exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
-    chunk = max(1, min(batch_kernel.CHUNK, batch_kernel.SCRATCH // len(base)))
     try:
         with _ONE_BATCH_AT_A_TIME:
-            run(program._program, exponent, base, program._start, points, slots, results, chunk)
-    except Exception:  # a point where floatmath raises: the calls one by one say which
+            if program._loops:
+                _with_loops(program, module.forward_chunk, base, points, slots, results)
+            else:
+                chunk = max(1, min(batch_kernel.CHUNK, batch_kernel.SCRATCH // len(base)))
+                start = program._start
+                module.forward_batch(program._program, exponent, base, start, points, slots, results, chunk)
+    except (ArithmeticError, ValueError):  # a point where floatmath raises: the calls one by one say which
         return None
     columns = [results[:, k].copy() if as_array else results[:, k].tolist() for k in range(len(slots))]
     nested = _nest(outputs, iter(columns))
     return nested if program.outputs is None else trees.unflatten(program.outputs, nested)
+
+
+def _with_loops(program: Any, interpret: Any, base: Any, points: Any, slots: Any, results: Any) -> None:
+    """The batch of a program with loops, shared among threads (numba's code lets go of the GIL). A
+    small program runs chunks of points together (interpret, the interpreter's stretches, and the loops'
+    batch bodies in turn); a big one runs its points one at a time, as calls do (measured: a chunk of a
+    big program's points, out of the cache, took longer than its points one by one)."""
+    from chainrule.compiler import batch_kernel, native_kernel, native_loops
+    from chainrule.compiler.native import np
+
+    inputs, start, size, threads = program._inputs, program._start, len(base), os.cpu_count() or 1
+    if size * batch_kernel.CHUNK > batch_kernel.CACHED:
+        runs = [native_loops.function(loop) for loop in program._loops]
+        forward = program.kernel.forward
+
+        def run_points(first: int) -> None:
+            state = program._state.copy()
+            values = state[native_kernel.STATE_ROWS.index("VALUES")]
+            values[:start] = base[:start]
+            for p in range(first, len(points), threads):
+                values[:inputs] = points[p]
+                at = start
+                for loop, run in zip(program._loops, runs):
+                    forward(program._program, state, at, loop.start)
+                    run(values, loop.start, loop.count, loop.fixed)
+                    at = loop.stop
+                forward(program._program, state, at, size)
+                results[p] = values[slots]
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run_points, range(threads)))
+        return
+    batch_runs = [native_loops.function(loop, batch=True) for loop in program._loops]
+    exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
+
+    def run_chunk(lo: int) -> None:
+        hi = min(len(points), lo + batch_kernel.CHUNK)
+        values = np.empty((size, hi - lo))  # the op nodes' rows are written before they are read
+        values[:start] = base[:start, None]
+        values[:inputs] = points[lo:hi].T
+        at = start
+        for loop, run in zip(program._loops, batch_runs):
+            interpret(program._program, exponent, values, at, loop.start)
+            run(values, loop.start, loop.count, loop.fixed)
+            at = loop.stop
+        interpret(program._program, exponent, values, at, size)
+        results[lo:hi] = values[slots].T
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(run_chunk, range(0, len(points), batch_kernel.CHUNK)))
 
 
 def _plain(spec: Any) -> bool:

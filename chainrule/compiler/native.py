@@ -40,7 +40,7 @@ from chainrule.runtime.extras import require
 np = require("numpy", "native", 'jit(fn, backend="native")')
 require("numba", "native", 'jit(fn, backend="native")')
 
-from chainrule.compiler import native_kernel  # noqa: E402 (after numba is known to be there)
+from chainrule.compiler import native_kernel, native_loops  # noqa: E402 (after numba is known to be there)
 
 
 def _codes() -> dict[str, int]:
@@ -94,6 +94,10 @@ def _nested(outputs: Any, value: Callable[[int], Any]) -> Any:
     return value(outputs) if isinstance(outputs, int) else tuple(_nested(item, value) for item in outputs)
 
 
+def _flat(outputs: Any) -> list[int]:
+    return [outputs] if isinstance(outputs, int) else [i for item in outputs for i in _flat(item)]
+
+
 class NativeProgram:
     """A tape as arrays for the native interpreter; `source` is the interpreter's generated text."""
 
@@ -113,7 +117,7 @@ class NativeProgram:
         """Pickled (for Dask, multiprocessing) without what this process made: the interpreter, which the
         other loads from its own cache, the generated unpacker and the call counter."""
         state = {**self.__dict__, "_current": 0}
-        for made_here in ("kernel", "source", "unpack", "_calls", "_values", "_grads", "_lock"):
+        for made_here in ("kernel", "source", "unpack", "_calls", "_values", "_grads", "_lock", "_loop_runs"):
             state.pop(made_here, None)  # (_values and _grads: views of _state's rows, made again)
         return state
 
@@ -122,6 +126,7 @@ class NativeProgram:
         if self._tape is None:  # laid out: the rows of the state it reads and writes
             rows = dict(zip(native_kernel.STATE_ROWS, self._state))
             self._values, self._grads = rows["VALUES"], rows["GRADS"]
+            self._loop_runs = [native_loops.function(loop) for loop in self._loops]
         self.kernel = native_kernel.load()
         self.source, self.unpack, self._calls = self.kernel.source, unpacker(self.shape), itertools.count(1)
         self._lock = threading.RLock()
@@ -179,17 +184,28 @@ class NativeProgram:
         self._exponents = {slot[i]: tape.exponents[i] for i in ops}  # exact, for the Python fallback
         if self.several:
             self._outputs = _nested(tape.outputs, slot.__getitem__)
+        kept = [self._root, *_flat(self._outputs)] if self.several else None  # None: backward reads all
+        self._loops = native_loops.find(self._program, self._state, self._start, kept)
+        self._loop_runs = [native_loops.function(loop) for loop in self._loops]
 
     def _run(self, numbers: list[float], data: list[float]) -> float:
         values = self._values
         if self._live_end:
             values[: self._live_end] = numbers + data
-        forward, start = self.kernel.forward, self._start
-        while (node := forward(self._program, self._state, start)) >= 0:
+        start = self._start
+        for loop, run in zip(self._loops, self._loop_runs):  # the loops' own code, the interpreter between
+            self._interpret(start, loop.start)
+            run(values, loop.start, loop.count, loop.fixed)
+            start = loop.stop
+        self._interpret(start, len(values))
+        return values.item(self._root)
+
+    def _interpret(self, start: int, stop: int) -> None:
+        values, forward = self._values, self.kernel.forward
+        while start < stop and (node := forward(self._program, self._state, start, stop)) >= 0:
             rule, parents = self._in_python[node]  # Python computes it: a user's op, Γ, …
             values[node] = rule.value(FLOATS, [values.item(p) for p in parents], self._exponents[node])
             start = node + 1
-        return values.item(self._root)
 
     def _fire_in_python(self, node: int) -> None:
         """A node the interpreter has no branch for fires in Python: its row's shares, on floats."""

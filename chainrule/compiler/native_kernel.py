@@ -18,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numba
 
@@ -81,12 +81,12 @@ def backward_call(op, a, b, n, out, grad):
 
 
 @_compiled
-def forward(program, state, start):
-    """values[j] for every op node j from start on. -1, or the first node Python computes (an op
-    the interpreter has no branch for): Python computes it and calls again from the next node."""
+def forward(program, state, start, stop):
+    """values[j] for every op node j from start to stop. -1, or the first node Python computes (an
+    op the interpreter has no branch for): Python computes it and calls again from the next node."""
     code, first, second = program[CODE], program[FIRST], program[SECOND]
     exponent, values = state[EXPONENT], state[VALUES]
-    for j in range(start, len(code)):
+    for j in range(start, stop):
         op = code[j]
 {forward}
         elif op == PYTHON:
@@ -213,7 +213,7 @@ def cache_dir() -> Path:
 
 
 class Kernel(NamedTuple):
-    forward: Callable[..., int]  # (program, state, start) -> -1, or the node Python computes
+    forward: Callable[..., int]  # (program, state, start, stop) -> -1, or the node Python computes
     backward: Callable[..., int]  # (program, state, start, top) -> -1, or the node Python fires
     source: str
 
@@ -227,14 +227,21 @@ def load() -> Kernel:
     text = source()
     key = hashlib.sha256(text.encode()).hexdigest()[:20]
     if key not in _LOADED:
-        path = _write(text, f"kernel_{key}.py")
-        spec = importlib.util.spec_from_file_location(f"_chainrule_native_{key}", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
+        module = imported(text, f"kernel_{key}")
         _LOADED[key] = Kernel(module.forward, module.backward, text)
     return _LOADED[key]
+
+
+def imported(text: str, name: str) -> Any:
+    """The module of generated text, written to the cache folder as name.py (numba caches its machine
+    code beside it) and imported."""
+    path = _write(text, f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_chainrule_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _write(text: str, name: str) -> Path:

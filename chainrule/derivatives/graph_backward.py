@@ -44,5 +44,7 @@ def gradient_graphs(out: Value, sources: Sequence[Value]) -> list[Value]:
             for i, parent in enumerate(node._prev):
                 if parent in live:
                     term = rule.share(i, VALUES, node._prev, node._exponent, node, grad)
-                    grads[parent] = _accumulate(grads.get(parent), term)
+                    # a source's sum starts at 0.0, as its .grad does: 0.0 + -0.0 is 0.0, the engine's zero
+                    total = grads.get(parent, 0.0 if parent in source_set else None)
+                    grads[parent] = _accumulate(total, term)
         return [g if isinstance(g, Value) else Value(g) for g in (grads.get(s, 0.0) for s in sources)]

@@ -1,0 +1,222 @@
+"""Loops in native programs (compiler/native_loops.py): a repeating stretch of the tape is run by code
+written for its body, and must give the interpreter's numbers, hence the engine's, to the bit.
+
+Random loop bodies run their loop's text as plain Python (the numba function's py_func), so that each
+example costs no compile; the fixed programs below run it compiled, as a user's call does.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_fuzz_gradients import OPS, programs
+
+from chainrule import Value, jit, value_and_grad
+from chainrule import math as cmath
+from chainrule.floatmath import DomainError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import scalar_programs  # the benchmark's oscillator, as a user writes it
+
+pytestmark = pytest.mark.usefixtures("numba")
+
+
+def bits(numbers):
+    return [struct.pack("<d", x) if not math.isnan(x) else "nan" for x in numbers]
+
+
+def engine(fn, at):
+    """fn's value and gradient by the engine."""
+    leaves = [Value(x) for x in at]
+    out = fn(*leaves)
+    out.backward()
+    return [out.data, *(leaf.grad for leaf in leaves)]
+
+
+def compiled(fn, at):
+    """jit(value_and_grad(fn), backend="native")'s value and gradient, and its program."""
+    f = jit(value_and_grad(fn, argnums=tuple(range(len(at)))), backend="native")
+    value, grads = f(*at)
+    return [value, *grads], f._last.program
+
+
+def coverage(program):
+    """The share of the program's op nodes its loops run."""
+    ops = len(program._values) - program._start
+    return sum(loop.period * loop.count for loop in program._loops) / ops
+
+
+def oscillator(k, c, x0, steps=300):
+    data = [math.sin(0.01 * t) for t in range(steps)]
+    return scalar_programs.oscillator(k, c, x0, data, 0.01)
+
+
+def with_calls(x, y, steps=200):
+    """A body that calls functions (tanh, exp, log), raises to a power and takes a branch-free max."""
+    total = 0.0
+    for _ in range(steps):
+        x, y = cmath.tanh(x * 1.01 + 0.1 * y), y + 0.01 * cmath.exp(-x * x) * cmath.log(2.0 + x**2)
+        total = total + (x - 0.3) ** 3 + (y * 0.5).relu()
+    return total
+
+
+def reads_its_first_pass(x, steps=200):
+    """Every pass reads a node the loop's first pass made (a stride of 0 inside the loop)."""
+    anchor = None
+    for _ in range(steps):
+        x = x * 0.99 + (0.0 if anchor is None else anchor * 0.01)
+        anchor = x if anchor is None else anchor
+    return x
+
+
+def two_loops(x, y, steps=400):
+    for _ in range(steps):
+        x = x * 0.9 + y * 0.1
+    for _ in range(steps):
+        y = cmath.sin(y) * x + 0.5
+    return x * y
+
+
+PROGRAMS = [
+    (oscillator, (1.5, 0.3, 1.0)),
+    (with_calls, (0.2, -0.4)),
+    (reads_its_first_pass, (0.7,)),
+    (two_loops, (0.3, 0.8)),
+]
+
+
+@pytest.mark.parametrize("fn, at", PROGRAMS, ids=[fn.__name__ for fn, _ in PROGRAMS])
+def test_loops_give_the_engines_numbers_to_the_bit(fn, at):
+    numbers, program = compiled(fn, at)
+    assert program._loops, "no loop was found"
+    assert coverage(program) > 0.8
+    assert bits(numbers) == bits(engine(fn, at))
+
+
+@pytest.mark.parametrize("fn, at", PROGRAMS[:2], ids=[fn.__name__ for fn, _ in PROGRAMS[:2]])
+def test_loops_give_the_interpreters_numbers(fn, at, monkeypatch):
+    rolled, _ = compiled(fn, at)
+    from chainrule.compiler import native_loops
+
+    monkeypatch.setattr(native_loops, "MIN_NODES", 10**12)  # no loop is worth its compile: all interpreted
+    interpreted, program = compiled(fn, at)
+    assert not program._loops
+    assert bits(rolled) == bits(interpreted)
+
+
+def test_a_loop_over_closed_over_parameters_gives_their_gradients():
+    """jit(f)(...).backward(): the forward pass runs the loops, the backward pass is the interpreter's."""
+    k, c = Value(1.5), Value(0.3)
+    f = jit(lambda x0: oscillator(k, c, x0), backend="native")
+    out = f(1.0)
+    out.backward()
+    assert f._last.program._loops
+    k2, c2 = Value(1.5), Value(0.3)
+    expected = oscillator(k2, c2, Value(1.0))
+    expected.backward()
+    assert bits([out.data, k.grad, c.grad]) == bits([expected.data, k2.grad, c2.grad])
+
+
+def test_an_error_inside_a_loop_is_the_engines():
+    def falls(x, steps=200):
+        for _ in range(steps):
+            x = cmath.log(x) + 1.5  # from x = 0.1, log's argument goes below 0 after a few passes
+            x = x - 1.0
+        return x
+
+    with pytest.raises(DomainError) as from_engine:
+        falls(Value(3.0))
+    with pytest.raises(DomainError) as from_jit:
+        jit(falls, backend="native")(3.0)
+    assert str(from_jit.value) == str(from_engine.value)
+
+
+def test_a_shipped_program_keeps_its_loops():
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    at_home = f(1.5, 0.3, 1.0)
+    shipped = pickle.loads(pickle.dumps(f))
+    assert bits([shipped(1.5, 0.3, 1.0)[0], *shipped(1.5, 0.3, 1.0)[1]]) == bits([at_home[0], *at_home[1]])
+    assert shipped._last.program._loops
+
+
+@st.composite
+def loops(draw):
+    """A fuzzer's random program as a loop's body: its inputs are the state, fed back through tanh."""
+    body = draw(programs(max_inputs=3, max_ops=8))
+    steps = draw(st.integers(30, 60))
+    return body, steps
+
+
+def looped(body, steps):
+    def fn(*state):
+        state = list(state)
+        for _ in range(steps):
+            nodes = [*state]
+            for ins in body.body:
+                nodes.append(OPS[ins.op][0](nodes[ins.a], nodes[ins.b], ins.c))
+            state = [cmath.tanh(nodes[-1 - i]) for i in range(len(state))]
+        total = state[0]
+        for s in state[1:]:
+            total = total + s
+        return total
+
+    return fn
+
+
+def outcome(run):
+    """bits of the numbers run() returns, or the error it raises (its type and message)."""
+    try:
+        return bits(run())
+    except (ArithmeticError, ValueError) as error:
+        return type(error), str(error)
+
+
+@given(loops())
+def test_random_loops_give_the_engines_numbers(case):
+    from chainrule.compiler import native_loops
+
+    body, steps = case
+    fn = looped(body, steps)
+    programs_made = []
+
+    def jitted():
+        numbers, program = compiled(fn, body.inputs)
+        programs_made.append(program)
+        return numbers
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(native_loops, "MIN_NODES", 16)
+        compile_loop = native_loops.function
+        patch.setattr(native_loops, "function", lambda loop: compile_loop(loop).py_func)
+        got = outcome(jitted)
+    assert got == outcome(lambda: engine(fn, body.inputs))
+    if programs_made:
+        assert programs_made[0]._loops
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["chunks of points", "point by point"])
+def test_vmap_of_a_program_with_loops_is_the_points_one_by_one(together, monkeypatch):
+    """A small program's points run in chunks through the loops' batch bodies; a big one's one at a
+    time through their bodies for one point (batch_kernel.CACHED decides): both the calls' numbers."""
+    from chainrule import vmap
+    from chainrule.compiler import batch, batch_kernel
+
+    if not together:
+        monkeypatch.setattr(batch_kernel, "CACHED", 0)
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    points = [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(150)]  # 3 chunks of 64
+    ran, run_batch = [], batch._with_loops
+    monkeypatch.setattr(batch, "_with_loops", lambda *args: ran.append(run_batch(*args)))
+    values, grads = vmap(f)(*map(list, zip(*points)))
+    assert ran, "the batch did not run through the loops"
+    assert f._last.program._loops
+    for i, point in enumerate(points):
+        value, grad = f(*point)
+        assert bits([values[i], *(g[i] for g in grads)]) == bits([value, *grad])

@@ -11,8 +11,9 @@ times it divides. The rows:
                    called one by one; and ÷ JAX's jit(vmap(value_and_grad)) over lax.scan
   first call       jit(value_and_grad(f), backend="native")'s first call (trace, tape, layout, run), and
                    its peak bytes per node (tracemalloc, in a run of its own); JAX's scan compile beside it
-  per call         the native program's call ÷ JAX's jit(value_and_grad) over lax.scan (loss and
-                   gradients as floats), and ÷ the adjoint written by hand, compiled by numba
+  per call         the native program's call ÷ the same program with its loops on the interpreter
+                   (as before native_loops.py), ÷ JAX's jit(value_and_grad) over lax.scan (loss and
+                   gradients as floats), ÷ the adjoint written by hand, compiled by numba, ÷ CasADi
 """
 
 from __future__ import annotations
@@ -109,6 +110,21 @@ def first_call(work: programs.Workload, traced: bool) -> tuple[float, int]:
     return seconds, peak
 
 
+def interpreted(work: programs.Workload, repeat: int) -> float:
+    """The native program's call with no loop run by its own code (native_loops off): the backend as
+    it was before loops, measured beside it."""
+    from chainrule.compiler import native_loops
+
+    least, native_loops.MIN_NODES = native_loops.MIN_NODES, sys.maxsize
+    try:
+        f = compiled(work)
+        f(*work.at)
+        assert not f._last.program._loops
+        return median_time(lambda: f(*work.at), repeat)
+    finally:
+        native_loops.MIN_NODES = least
+
+
 def numba_adjoint() -> Callable[..., tuple]:
     """The hand-written adjoint of scalar_programs.oscillator_by_hand, compiled by numba."""
     import numpy as np
@@ -193,6 +209,14 @@ def rows_for(steps: int, repeat: int, memory: bool) -> list[str]:
         lines.append(absent(steps, first_name + f" ({first:.3g} s{shown})", "jax"))
 
     native = median_time(lambda: f(*work.at), repeat)
+    lines.append(
+        row(
+            steps,
+            "per call, native with its loops ÷ all on the interpreter",
+            native,
+            interpreted(work, repeat),
+        )
+    )
     if has_jax:
 
         def jax_call() -> tuple:

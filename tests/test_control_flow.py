@@ -246,6 +246,23 @@ def test_a_branch_on_data_is_warned_of_naming_the_file_and_line():
         assert jit(lambda x: x, backend="python")(5.0).data == 5.0  # .data outside the traced lambda
 
 
+def test_a_read_of_data_in_a_users_ops_partial_is_warned_of_in_a_compiled_gradient():
+    """The gradient's graph is built with the watch off (the table's partials are chainrule's own
+    code), but not when a user's op is in it: its partials are the user's code, run on Values."""
+    import chainrule
+
+    def slope(x, out):
+        return 2.0 * x.data if isinstance(x, Value) else 2.0 * x  # the line the warning names
+
+    squared = chainrule.primitive(slope)(lambda x: x * x)
+    line = slope.__code__.co_firstlineno + 1
+    with pytest.warns(JitTraceWarning, match=rf"test_control_flow.py:{line}"):
+        jit(grad(lambda x: squared(x) * 3.0))(2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert jit(grad(lambda x: x * x * 3.0))(2.0) == 12.0  # the table's partials alone: nothing to say
+
+
 def test_a_branch_on_data_is_announced_where_the_source_cannot_be_read():
     program = (
         "from chainrule import jit\n"

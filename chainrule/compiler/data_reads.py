@@ -10,6 +10,7 @@ comprehension's `if`, and as a constant elsewhere. chainrule's own modules, the 
 installed packages are not read (they read `.data` on purpose, or have a `.data` of their own). Code
 whose source cannot be read (`python -c`, `exec`, a plain REPL) is read from its bytecode: its loads of
 an attribute `data`, by line. A profiler already running (cProfile) is left alone, and nothing is watched.
+chainrule's own walks inside a trace (a gradient's graph) turn the watch off (runtime/tracing.unwatched).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import CodeType, FrameType
 from typing import Any
+
+from chainrule.runtime import tracing
 
 _OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the chainrule package
 _SKIPPED = (_OWN, *{sysconfig.get_paths()[key] + os.sep for key in ("stdlib", "purelib", "platlib")})
@@ -46,11 +49,13 @@ def watching() -> Iterator[set[CodeType]]:
         if event == "call":
             ran.add(frame.f_code)
 
+    tracing.WATCHES.add(profile)
     sys.setprofile(profile)
     try:
         yield ran
     finally:
         sys.setprofile(None)
+        tracing.WATCHES.discard(profile)
 
 
 def _decisions(node: ast.AST) -> list[ast.AST]:

@@ -9,11 +9,13 @@ function. The engine is untouched; its closures stay float closures, as the spec
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from chainrule.engine import Value, topological_order
 from chainrule.grad_mode import enable_grad
 from chainrule.math.values import VALUES, Number
 from chainrule.rules import rule_of
+from chainrule.runtime import tracing
 
 
 def _accumulate(total: Number | None, term: Number) -> Number:
@@ -27,14 +29,17 @@ def gradient_graphs(out: Value, sources: Sequence[Value]) -> list[Value]:
     Only nodes on a path from a source to out fire (the others add nothing to a source), in the engine's
     order, and each parent's terms are summed in the order the engine adds them. A source is not walked
     through: what lies behind it (the Values a source was made from) is a constant to this derivative."""
-    order = topological_order(out)
-    source_set = set(sources)
-    live: set[Value] = set()
-    for node in order:
-        if node in source_set or any(parent in live for parent in node._prev):
-            live.add(node)
+    with tracing.unwatched():  # chainrule's own walk: jit's .data watch has nothing to see here
+        order = topological_order(out)
+        source_set = set(sources)
+        live: set[Value] = set()
+        for node in order:
+            if node in source_set or any(parent in live for parent in node._prev):
+                live.add(node)
+        users_ops = any(node._prev and rule_of(node).python is not None for node in live)
     grads: dict[Value, Number] = {}
-    with enable_grad():
+    # the table's partials need no watch either; a user's op's partials (its own code) do
+    with enable_grad(), nullcontext() if users_ops else tracing.unwatched():
         if out in live:
             grads[out] = Value(1.0)  # d(out)/d(out)
         for node in reversed(order):

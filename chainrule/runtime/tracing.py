@@ -6,6 +6,7 @@ a thread that traces does not change what one beside it computes or is warned ab
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -46,3 +47,21 @@ def listening(listener: Listener) -> Iterator[None]:
 def tracing_listeners() -> tuple[Listener, ...]:
     """The listeners of the traces running here (innermost last); none outside tracing."""
     return _listeners.get()
+
+
+WATCHES: set[Callable[..., Any]] = set()  # the profile functions of jit's .data watch (data_reads.py)
+
+
+@contextmanager
+def unwatched() -> Iterator[None]:
+    """Inside: this thread's .data watch, if one runs, is off (chainrule's own code, which it skips
+    anyway, runs without a profile call per call); any other profiler is left as it is."""
+    hook = sys.getprofile()
+    if hook not in WATCHES:
+        yield
+        return
+    sys.setprofile(None)
+    try:
+        yield
+    finally:
+        sys.setprofile(hook)

@@ -197,8 +197,8 @@ def test_random_loops_give_the_engines_numbers(case):
         patch.setattr(native_loops, "function", lambda loop: compile_loop(loop).py_func)
         got = outcome(jitted)
     assert got == outcome(lambda: engine(fn, body.inputs))
-    if programs_made:
-        assert programs_made[0]._loops
+    if programs_made and not programs_made[0]._in_python:  # a pass with a node Python computes stays
+        assert programs_made[0]._loops  # on the interpreter
 
 
 @pytest.mark.parametrize("together", [True, False], ids=["chunks of points", "point by point"])

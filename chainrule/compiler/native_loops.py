@@ -29,7 +29,8 @@ MIN_NODES = 512  # a loop smaller than this runs in the interpreter: its compile
 MIN_PASSES = 4
 _SAMPLES = 4096  # positions where each period is tried, to choose the candidates
 _RATE = 0.02  # a candidate period repeats at 2% of the sampled positions at least
-_TRIED = 16  # candidate periods tried at most (each costs a pass over the arrays)
+_TRIED = 32  # candidate periods tried at most (each costs a pass over the arrays)
+_NEAR = 16  # a parent's distance back is part of a node's kind up to this
 
 
 @dataclass(frozen=True)
@@ -51,29 +52,33 @@ def _runs(flags: Any) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
 
 
-def _candidates(kinds: Any) -> list[int]:
+def _candidates(kinds: Any) -> tuple[list[int], Any]:
     """Periods worth trying, shortest first: those the nodes' kinds repeat with at enough sampled
-    positions, leaving out multiples of a shorter one that repeats as often (the same loop seen twice)."""
+    positions; and each period's rate (rate[p - 1])."""
     top = min(MAX_BODY, len(kinds) // MIN_PASSES)
     if top < 1:
-        return []
+        return [], np.zeros(0)
     where = np.unique(np.linspace(top, len(kinds) - 1, _SAMPLES).astype(np.int64))
     periods = np.arange(1, top + 1)
     rate = (kinds[where][:, None] == kinds[where[:, None] - periods]).mean(axis=0)
-    chosen: list[int] = []
-    for period in periods[rate >= _RATE].tolist():
-        if not any(period % p == 0 and rate[p - 1] >= rate[period - 1] - _RATE for p in chosen):
-            chosen.append(period)
-    return chosen[:_TRIED]
+    return periods[rate >= _RATE].tolist(), rate
 
 
 def _kinds(codes: Any, first: Any, second: Any, start: int) -> Any:
-    """Each op node's kind: its code and its parents' (a leaf's is one more than any op's), so that two
-    nodes of the same kind are rarely alike by chance, as two codes often are."""
+    """Each op node's kind: its code, its parents' codes (a leaf's is one more than any op's) and how
+    far back each parent is when it is an op node within _NEAR, so that two nodes of one kind are
+    rarely alike by chance, as two codes often are. (A parent that stays put, read by every pass, is
+    near in the first passes only: _NEAR is kept small so that they are few.)"""
     leaf = len(native_kernel.native_rows())
     code = np.concatenate((np.full(start, leaf, np.int64), codes.astype(np.int64)))
     size = int(code.max()) + 1
-    return ((code * size + code[first]) * size + code[second])[start:]
+    kind = ((code * size + code[first]) * size + code[second])[start:]
+    slots = np.arange(start, len(code))
+    for column in (first, second):
+        back = slots - column[start:]
+        near = (back <= _NEAR) & (column[start:] >= start)  # an op node's, not a leaf's
+        kind = kind * (_NEAR + 1) + np.where(near, back, 0)
+    return kind
 
 
 def _passes(first: Any, second: Any, begin: int, period: int, count: int) -> tuple[int, int]:
@@ -95,7 +100,11 @@ def _stretches(codes: Any, exponents: Any, first: Any, second: Any, start: int) 
     claimed = np.zeros(len(codes), bool)
     found = []
     kinds = _kinds(codes, first, second, start)
-    for period in _candidates(kinds):
+    candidates, rate = _candidates(kinds)
+    found_with: list[int] = []
+    for period in candidates[:_TRIED]:
+        if any(period % p == 0 and rate[p - 1] >= rate[period - 1] - _RATE for p in found_with):
+            continue  # a multiple of a period that found its loops: the same loops seen twice
         same = (kinds[period:] == kinds[:-period]) & (exponents[period:] == exponents[:-period])
         same &= native[period:] & native[:-period] & ~claimed[period:] & ~claimed[:-period]
         for low, high in _runs(same):
@@ -105,6 +114,7 @@ def _stretches(codes: Any, exponents: Any, first: Any, second: Any, start: int) 
             begin, count = _passes(first, second, start + low, period, count)
             if count * period >= MIN_NODES and count >= MIN_PASSES:
                 found.append((begin, period, count))
+                found_with.append(period)
                 claimed[begin - start : begin - start + count * period] = True
     return sorted(found)
 

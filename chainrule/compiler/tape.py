@@ -10,6 +10,7 @@ of Values (a gradient, say) has its outputs' indices in `outputs`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from chainrule.derivatives.forward import joint_order
@@ -43,19 +44,21 @@ def record(root: Any, inputs: list[Value]) -> Tape:
     """The tape of the graph behind root (a Value, or a nested tuple of them); inputs are the leaves that
     stand for the call's numbers."""
     order = joint_order(_roots(root))  # the engine's order: the sums run as backward() runs them
-    index = {id(node): i for i, node in enumerate(order)}
+    index = dict(zip(map(id, order), range(len(order))))
     is_input = {id(leaf) for leaf in inputs}
-    parents = tuple(tuple(index[id(p)] for p in node._prev) for node in order)
+    slot_of = index.__getitem__
+    parents = tuple(tuple(map(slot_of, map(id, node._prev))) for node in order)
     rules = tuple(rule_of(node) if node._prev else None for node in order)
     needs_grad: list[bool] = []
-    for i, node in enumerate(order):
-        needs_grad.append(any(needs_grad[p] for p in parents[i]) if parents[i] else id(node) not in is_input)
+    needs, note = needs_grad.__getitem__, needs_grad.append
+    for node, its_parents in zip(order, parents):
+        note(any(map(needs, its_parents)) if its_parents else id(node) not in is_input)
     leaf_nodes = tuple(i for i, node in enumerate(order) if not node._prev and id(node) not in is_input)
     return Tape(
         rules=rules,
         parents=parents,
-        exponents=tuple(node._exponent for node in order),
-        labels=tuple(node.label for node in order),
+        exponents=tuple(map(attrgetter("_exponent"), order)),
+        labels=tuple(map(attrgetter("label"), order)),
         inputs=tuple(index.get(id(leaf)) for leaf in inputs),
         leaves=tuple(order[i] for i in leaf_nodes),
         leaf_nodes=leaf_nodes,

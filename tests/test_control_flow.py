@@ -246,6 +246,19 @@ def test_a_branch_on_data_is_warned_of_naming_the_file_and_line():
         assert jit(lambda x: x, backend="python")(5.0).data == 5.0  # .data outside the traced lambda
 
 
+def _frozen(x):
+    return x * x.data  # the line the warnings name
+
+
+def test_every_trace_sees_the_code_it_runs_though_an_earlier_trace_saw_it_first():
+    """From Python 3.12 the watch stops hearing from a function once it has seen it (sys.monitoring's
+    DISABLE); the next trace hears it again."""
+    line = _frozen.__code__.co_firstlineno + 1
+    for offset in (1.0, 2.0):
+        with pytest.warns(JitTraceWarning, match=rf"test_control_flow.py:{line}"):
+            jit(lambda x, offset=offset: _frozen(x) + offset)(2.0)
+
+
 def test_a_read_of_data_in_a_users_ops_partial_is_warned_of_in_a_compiled_gradient():
     """The gradient's graph is built with the watch off (the table's partials are chainrule's own
     code), but not when a user's op is in it: its partials are the user's code, run on Values."""

@@ -2,15 +2,17 @@
 
 A comparison of Values is a guard of the compiled program; `if x.data > 0:` compares floats, which the
 trace never sees, and `x * x.data` multiplies by a number frozen at its traced value. So while fn is
-traced, a profile function (sys.setprofile, this thread only, removed after) notes every Python function
-that starts; afterwards each one's source is read with `ast` (a file once, then cached) for `.data` on
-the lines it ran, and jit warns naming each file and line: as deciding control flow where the read sits
-in an `if`, `while` or conditional expression's test, a comparison, `and`/`or`, an `assert` or a
-comprehension's `if`, and as a constant elsewhere. chainrule's own modules, the standard library and
-installed packages are not read (they read `.data` on purpose, or have a `.data` of their own). Code
-whose source cannot be read (`python -c`, `exec`, a plain REPL) is read from its bytecode: its loads of
-an attribute `data`, by line. A profiler already running (cProfile) is left alone, and nothing is watched.
-chainrule's own walks inside a trace (a gradient's graph) turn the watch off (runtime/tracing.unwatched).
+traced, every Python function that starts in this thread is noted (from Python 3.12 with
+sys.monitoring, each code object once and then no more calls from it; before, with a profile
+function, sys.setprofile, this thread only, removed after); afterwards each one's source is read with
+`ast` (a file once, then cached) for `.data` on the lines it ran, and jit warns naming each file and
+line: as deciding control flow where the read sits in an `if`, `while` or conditional expression's
+test, a comparison, `and`/`or`, an `assert` or a comprehension's `if`, and as a constant elsewhere.
+chainrule's own modules, the standard library and installed packages are not read (they read `.data`
+on purpose, or have a `.data` of their own). Code whose source cannot be read (`python -c`, `exec`, a
+plain REPL) is read from its bytecode: its loads of an attribute `data`, by line. Before 3.12, a
+profiler already running (cProfile) is left alone, and nothing is watched; chainrule's own walks
+inside a trace (a gradient's graph) turn the profile function off (runtime/tracing.unwatched).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import linecache
 import os
 import sys
 import sysconfig
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,10 +40,61 @@ Read = tuple[int, int, int, int, bool]  # (line, end line, column, end column, d
 _READS: dict[str, tuple[Read, ...]] = {}  # per file: every `.data` read
 
 
+_MONITORING: Any = getattr(sys, "monitoring", None)  # Python 3.12 on (PEP 669)
+_WATCHERS: dict[int, set[CodeType]] = {}  # thread -> the code its watch has seen (sys.monitoring's way)
+_WATCHERS_LOCK = threading.Lock()
+_TOOL: list[int] = []  # the sys.monitoring tool id the watch holds while any thread watches
+
+
+def _started(code: CodeType, offset: int) -> Any:
+    """sys.monitoring's PY_START: note the code for this thread's watch; then, if no other thread is
+    watching, ask for no more calls from this code (the next watch re-arms them)."""
+    ran = _WATCHERS.get(threading.get_ident())
+    if ran is None:
+        return None
+    ran.add(code)
+    return _MONITORING.DISABLE if len(_WATCHERS) == 1 else None
+
+
+def _monitored(ran: set[CodeType]) -> bool:
+    """Start this thread's watch with sys.monitoring (once a code object has started, it costs nothing
+    more); False where it cannot: no sys.monitoring, no free tool id, or a watch already running here."""
+    if _MONITORING is None or threading.get_ident() in _WATCHERS:
+        return False
+    with _WATCHERS_LOCK:
+        if not _TOOL:
+            free = [tool for tool in (3, 4) if _MONITORING.get_tool(tool) is None]
+            if not free:
+                return False
+            _MONITORING.use_tool_id(free[0], "chainrule jit's .data watch")
+            _MONITORING.register_callback(free[0], _MONITORING.events.PY_START, _started)
+            _MONITORING.set_events(free[0], _MONITORING.events.PY_START)
+            _TOOL.append(free[0])
+        _WATCHERS[threading.get_ident()] = ran
+        _MONITORING.restart_events()  # what an earlier watch disabled starts to be seen again
+    return True
+
+
+def _unmonitored() -> None:
+    with _WATCHERS_LOCK:
+        del _WATCHERS[threading.get_ident()]
+        if not _WATCHERS:
+            tool = _TOOL.pop()
+            _MONITORING.set_events(tool, 0)
+            _MONITORING.register_callback(tool, _MONITORING.events.PY_START, None)
+            _MONITORING.free_tool_id(tool)
+
+
 @contextmanager
 def watching() -> Iterator[set[CodeType]]:
     """Inside: the code objects of the Python functions that start in this thread are collected."""
     ran: set[CodeType] = set()
+    if _monitored(ran):
+        try:
+            yield ran
+        finally:
+            _unmonitored()
+        return
     if sys.getprofile() is not None:  # someone is profiling: theirs, not ours
         yield ran
         return

@@ -153,7 +153,9 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
                 chunk = max(1, min(batch_kernel.CHUNK, batch_kernel.SCRATCH // len(base)))
                 start = program._start
                 module.forward_batch(program._program, exponent, base, start, points, slots, results, chunk)
-    except (ArithmeticError, ValueError):  # a point where floatmath raises: the calls one by one say which
+    # a point where floatmath raises (a SystemError out of numba's parallel region): the calls one by
+    # one say which, with the engine's own error
+    except (ArithmeticError, ValueError, SystemError):
         return None
     columns = [results[:, k].copy() if as_array else results[:, k].tolist() for k in range(len(slots))]
     nested = _nest(outputs, iter(columns))

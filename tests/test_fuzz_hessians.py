@@ -6,7 +6,7 @@ central differences of the engine's gradient, and against torch.func.hessian in 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from test_fuzz_gradients import programs
 
 import chainrule
@@ -46,4 +46,10 @@ def test_random_graph_hessians_match_pytorch(torch, program):
     expected = torch.func.hessian(program, argnums=tuple(range(len(args))))(*args)
     hessian = chainrule.hessian(program)(*program.inputs)
     flat = [float(h) for row in expected for h in row]
-    assert _flat(hessian) == pytest.approx(flat, rel=1e-9, abs=1e-9 * (1 + max(map(abs, flat))))
+    scale = 1 + max(map(abs, flat))
+    n = len(args)
+    # torch's pow gives the base no gradient where the exponent is exactly 0 (a masked where), so its
+    # mixed partial of a ** b at b = 0 is 0 one way and a^(b-1)(1 + b ln a) the other: not a Hessian to
+    # compare with (ours is held to central differences above, symmetric, there too)
+    assume(all(abs(flat[i * n + j] - flat[j * n + i]) <= 1e-9 * scale for i in range(n) for j in range(n)))
+    assert _flat(hessian) == pytest.approx(flat, rel=1e-9, abs=1e-9 * scale)

@@ -10,6 +10,11 @@ the bit), and compiled by numba: no dispatch on an op code, no parents' indices 
 values kept in locals. The text depends on the body alone (offsets and strides, not on where the loop
 sits or how often it runs), so one compile serves every length of the loop, cached on disk like the
 interpreter. Forward only: the backward pass of a jitted function's result is the interpreter's.
+
+Which stretches are tried is a guess (each node's kind, periods sampled: `_kinds`, `_candidates`);
+what is rolled is checked: every pass has the first pass's codes and exponents, no node Python
+computes, and parents that move by the same strides from each pass to the next (`_passes`). A
+stretch the guess misses runs on the interpreter, with the same numbers.
 """
 
 from __future__ import annotations
@@ -106,6 +111,7 @@ def _stretches(codes: Any, exponents: Any, first: Any, second: Any, start: int) 
         if any(period % p == 0 and rate[p - 1] >= rate[period - 1] - _RATE for p in found_with):
             continue  # a multiple of a period that found its loops: the same loops seen twice
         same = (kinds[period:] == kinds[:-period]) & (exponents[period:] == exponents[:-period])
+        same &= codes[period:] == codes[:-period]  # said again: a kind is a guide, the codes are the rule
         same &= native[period:] & native[:-period] & ~claimed[period:] & ~claimed[:-period]
         for low, high in _runs(same):
             count = (high - low + period) // period

@@ -45,7 +45,7 @@ ROUNDING = "Below rounding:"
 _EXACT, _PYTHON_ONLY = "tests/test_exact_numbers.py", ["-k", "not native"]
 _JIT = [_EXACT, "tests/test_jit.py", "tests/test_rules.py", "tests/test_higher_order.py"]  # jit(grad(f))
 _SHIPPED = "tests/test_pickle.py::test_a_shipped_program_gives_the_numbers_at_home_without_tracing_again"
-_NATIVE = [_EXACT, "tests/test_native_loops.py", "tests/test_jit_native.py"]
+_NATIVE = [_EXACT, "tests/test_native_program.py", "tests/test_native_loops.py", "tests/test_jit_native.py"]
 MODULES: dict[str, tuple[bool, list[str]]] = {
     "chainrule/engine.py": (
         False,
@@ -79,7 +79,7 @@ MODULES: dict[str, tuple[bool, list[str]]] = {
     "chainrule/compiler/symbols.py": (True, ["tests/test_symbols.py", *_JIT, *_PYTHON_ONLY]),
     "chainrule/compiler/native_kernel.py": (True, _NATIVE),
     "chainrule/compiler/native.py": (True, _NATIVE),
-    "chainrule/compiler/native_loops.py": (True, _NATIVE),
+    "chainrule/compiler/native_loops.py": (True, ["tests/test_native_loops.py"]),  # the loops' own tests
 }
 PRELOADED = ("pytest", "hypothesis", "torch", "numba", "numpy", "scipy")  # imported once, before forking
 

@@ -220,3 +220,70 @@ def test_vmap_of_a_program_with_loops_is_the_points_one_by_one(together, monkeyp
     for i, point in enumerate(points):
         value, grad = f(*point)
         assert bits([values[i], *(g[i] for g in grads)]) == bits([value, *grad])
+
+
+def made_then_read(x, steps=300):
+    """A value each pass of one loop makes and only a later loop reads (never its own pass)."""
+    ys = []
+    for _ in range(steps):
+        ys.append(x * 2.0)
+        x = x * 0.999
+    total = x
+    for y in ys:
+        total = total * 0.5 + y
+    return total
+
+
+def one_loop_into_another(x, steps=600):
+    """A second loop whose first pass reads the first loop's last pass as its pass before."""
+    for _ in range(steps):
+        x = x * 0.999
+    for _ in range(steps // 2):
+        x = x * 0.998 + 0.001
+    return x
+
+
+def anchored(x, steps=60):
+    """Every pass reads a node of the loop's first pass, far behind its reader (a stride of 0)."""
+    first = None
+    for _ in range(steps):
+        a = x * 1.01
+        for _ in range(5):
+            a = a * 0.999
+        w = a
+        for _ in range(20):
+            w = w * 0.999 + 0.001
+        first = a if first is None else first
+        x = w * 0.5 + first * 0.5
+    return x
+
+
+@pytest.mark.parametrize("fn", [made_then_read, one_loop_into_another, anchored])
+def test_what_a_loop_stores_and_reads_gives_the_engines_numbers(fn):
+    """A value gradient's program keeps only what is read: the values another loop reads from the array,
+    a pass before carried in from another loop, a node of the first pass read by every later one."""
+    numbers, program = compiled(fn, (0.7,))
+    assert program._loops
+    assert bits(numbers) == bits(engine(fn, (0.7,)))
+    outputs = jit(lambda x: (fn(x),), backend="native")  # a tuple out: forward only, keeps its outputs
+    assert bits([outputs(0.7)[0]]) == bits([fn(Value(0.7)).data])
+    assert outputs._last.program._loops
+
+
+def from_the_start(x0):
+    """The oscillator's loss as a function of x0 alone: its velocity is carried from pass to pass and
+    read by nothing else."""
+    return oscillator(1.5, 0.3, x0)
+
+
+@pytest.mark.parametrize("fn", [made_then_read, one_loop_into_another, from_the_start])
+def test_vmap_of_loops_that_carry_only_in_locals(fn):
+    """In a batch each point's pass before is read from the array: a value carried from pass to pass
+    and read by no one else must be stored there too."""
+    from chainrule import vmap
+
+    f = jit(lambda x: (fn(x),), backend="native")
+    points = [0.5 + 0.01 * i for i in range(70)]
+    (batched,) = vmap(f)(points)
+    assert f._last.program._loops
+    assert bits(batched) == bits([f(x)[0] for x in points])

@@ -120,10 +120,6 @@ class Batched:
         return _forward_batch(program, numbers, as_array)
 
 
-def _flat(outputs: Any) -> list[int]:
-    return [outputs] if isinstance(outputs, int) else [slot for item in outputs for slot in _flat(item)]
-
-
 def _nest(outputs: Any, columns: Iterator[Any]) -> Any:
     return next(columns) if isinstance(outputs, int) else tuple(_nest(item, columns) for item in outputs)
 
@@ -135,13 +131,13 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
     if program._in_python:
         return None
     from chainrule.compiler import batch_kernel, native_kernel
-    from chainrule.compiler.native import np
+    from chainrule.compiler.native import flat_outputs, np
 
     module = batch_kernel.load(program.kernel)
     base = program._values.copy()
     base[program._inputs : program._live_end] = [leaf.data for leaf in program._live]
     outputs = program._outputs if program.several else program._root
-    slots = np.array(_flat(outputs), dtype=np.int64)
+    slots = np.array(flat_outputs(outputs), dtype=np.int64)
     points = np.array(numbers, dtype=np.float64).reshape(len(numbers), program._inputs)
     results = np.empty((len(numbers), len(slots)))
     exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]

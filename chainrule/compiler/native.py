@@ -94,8 +94,9 @@ def _nested(outputs: Any, value: Callable[[int], Any]) -> Any:
     return value(outputs) if isinstance(outputs, int) else tuple(_nested(item, value) for item in outputs)
 
 
-def _flat(outputs: Any) -> list[int]:
-    return [outputs] if isinstance(outputs, int) else [i for item in outputs for i in _flat(item)]
+def flat_outputs(outputs: Any) -> list[int]:
+    """The slots of a nesting of output slots, in order."""
+    return [outputs] if isinstance(outputs, int) else [i for item in outputs for i in flat_outputs(item)]
 
 
 class NativeProgram:
@@ -184,7 +185,7 @@ class NativeProgram:
         self._exponents = {slot[i]: tape.exponents[i] for i in ops}  # exact, for the Python fallback
         if self.several:
             self._outputs = _nested(tape.outputs, slot.__getitem__)
-        kept = [self._root, *_flat(self._outputs)] if self.several else None  # None: backward reads all
+        kept = [self._root, *flat_outputs(self._outputs)] if self.several else None  # None: all kept
         self._loops = native_loops.find(self._program, self._state, self._start, kept)
         self._loop_runs = [native_loops.function(loop) for loop in self._loops]
 

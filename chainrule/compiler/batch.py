@@ -175,14 +175,13 @@ def _with_loops(program: Any, interpret: Any, base: Any, points: Any, slots: Any
             state = program._state.copy()
             values = state[native_kernel.STATE_ROWS.index("VALUES")]
             values[:start] = base[:start]
+
+            def interpret(a: int, b: int) -> None:
+                forward(program._program, state, a, b)
+
             for p in range(first, len(points), threads):
                 values[:inputs] = points[p]
-                at = start
-                for loop, run in zip(program._loops, runs):
-                    forward(program._program, state, at, loop.start)
-                    run(values, loop.start, loop.count, loop.fixed)
-                    at = loop.stop
-                forward(program._program, state, at, size)
+                native_loops.run_stretches(program._loops, runs, start, size, interpret, values)
                 results[p] = values[slots]
 
         with ThreadPoolExecutor(threads) as pool:
@@ -196,12 +195,11 @@ def _with_loops(program: Any, interpret: Any, base: Any, points: Any, slots: Any
         values = np.empty((size, hi - lo))  # the op nodes' rows are written before they are read
         values[:start] = base[:start, None]
         values[:inputs] = points[lo:hi].T
-        at = start
-        for loop, run in zip(program._loops, batch_runs):
-            interpret(program._program, exponent, values, at, loop.start)
-            run(values, loop.start, loop.count, loop.fixed)
-            at = loop.stop
-        interpret(program._program, exponent, values, at, size)
+
+        def interpret_chunk(a: int, b: int) -> None:
+            interpret(program._program, exponent, values, a, b)
+
+        native_loops.run_stretches(program._loops, batch_runs, start, size, interpret_chunk, values)
         results[lo:hi] = values[slots].T
 
     with ThreadPoolExecutor(threads) as pool:

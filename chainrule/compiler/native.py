@@ -193,12 +193,9 @@ class NativeProgram:
         values = self._values
         if self._live_end:
             values[: self._live_end] = numbers + data
-        start = self._start
-        for loop, run in zip(self._loops, self._loop_runs):  # the loops' own code, the interpreter between
-            self._interpret(start, loop.start)
-            run(values, loop.start, loop.count, loop.fixed)
-            start = loop.stop
-        self._interpret(start, len(values))
+        native_loops.run_stretches(
+            self._loops, self._loop_runs, self._start, len(values), self._interpret, values
+        )
         return values.item(self._root)
 
     def _interpret(self, start: int, stop: int) -> None:

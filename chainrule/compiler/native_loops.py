@@ -251,6 +251,25 @@ def run_batch(values, start, count, fixed):
 {batch_body}
 '''
 
+
+def run_stretches(
+    loops: list[Loop],
+    runs: list[Callable[..., None]],
+    start: int,
+    stop: int,
+    interpret: Callable[[int, int], Any],
+    values: Any,
+) -> None:
+    """Slots start to stop of a program: each loop by its code (runs[i] for loops[i]), interpret(a, b)
+    for the stretches between them."""
+    at = start
+    for loop, run in zip(loops, runs):
+        interpret(at, loop.start)
+        run(values, loop.start, loop.count, loop.fixed)
+        at = loop.stop
+    interpret(at, stop)
+
+
 _LOADED: dict[str, Any] = {}  # the loops' modules, by the hash of their text
 
 

@@ -259,6 +259,52 @@ def test_every_trace_sees_the_code_it_runs_though_an_earlier_trace_saw_it_first(
             jit(lambda x, offset=offset: _frozen(x) + offset)(2.0)
 
 
+def _frozen_too(x):
+    return _shared(x) * 3.0 * x.data  # the other thread's line
+
+
+def _shared(x):
+    return x + 1.0
+
+
+def test_two_threads_tracing_at_once_each_hear_their_own_reads():
+    """From Python 3.12 the watch is one sys.monitoring tool for the process: while two threads watch,
+    each hears the functions it runs, every time, and none of the other's."""
+    import threading
+
+    from chainrule.compiler import data_reads
+
+    barrier = threading.Barrier(2)
+    heard: dict[str, list[bool]] = {"a": [], "b": []}
+
+    def watch(name, mine, theirs):
+        barrier.wait()
+        for _ in range(200):
+            with data_reads.watching() as ran:
+                x = Value(2.0)
+                for _ in range(50):  # time for the other thread to run _shared meanwhile
+                    x = x * 1.0
+                mine(_shared(x))  # both threads run _shared: neither may switch it off for the other
+            heard[name].append(
+                mine.__code__ in ran and _shared.__code__ in ran and theirs.__code__ not in ran
+            )
+
+    threads = [
+        threading.Thread(target=watch, args=("a", _frozen, _frozen_too)),
+        threading.Thread(target=watch, args=("b", _frozen_too, _frozen)),
+    ]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the threads take turns often, inside each other's watches
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert heard == {"a": [True] * 200, "b": [True] * 200}
+
+
 def test_a_read_of_data_in_a_users_ops_partial_is_warned_of_in_a_compiled_gradient():
     """The gradient's graph is built with the watch off (the table's partials are chainrule's own
     code), but not when a user's op is in it: its partials are the user's code, run on Values."""

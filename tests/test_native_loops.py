@@ -287,3 +287,47 @@ def test_vmap_of_loops_that_carry_only_in_locals(fn):
     (batched,) = vmap(f)(points)
     assert f._last.program._loops
     assert bits(batched) == bits([f(x)[0] for x in points])
+
+
+def test_a_compiled_loop_reads_the_parameters_as_they_are_at_each_call():
+    """Nothing of a call stays behind for the next: parameters changed between calls, programs of two
+    lengths sharing one compiled body, called in turn, each give the engine's numbers."""
+    k, c = Value(1.5), Value(0.3)
+    lengths = {
+        steps: jit(lambda x0, n=steps: oscillator(k, c, x0, n), backend="native") for steps in (300, 450)
+    }
+    for k_data, x0, steps in [
+        (1.5, 1.0, 300),
+        (2.5, 0.5, 300),
+        (2.5, 0.5, 450),
+        (0.7, -1.0, 300),
+        (0.7, 2.0, 450),
+    ]:
+        k.data = k_data
+        k.grad = c.grad = 0.0
+        f = lengths[steps]
+        out = f(x0)
+        out.backward()
+        assert f._last.program._loops
+        k2, c2 = Value(k_data), Value(0.3)
+        expected = oscillator(k2, c2, Value(x0), steps)
+        expected.backward()
+        assert bits([out.data, k.grad, c.grad]) == bits([expected.data, k2.grad, c2.grad])
+    texts = [{loop.text for loop in f._last.program._loops} for f in lengths.values()]
+    assert texts[0] & texts[1], "the two lengths share no compiled body"
+
+
+def overflowing(x, steps=400):
+    """A loop whose values overflow to inf, then meet 0 (0 · inf is NaN) and a zero slope."""
+    total = 0.0
+    for _ in range(steps):
+        x = x * 10.0
+        total = total + x * 0.0 + (x - x).relu()
+    return total + x
+
+
+def test_infinities_and_nans_in_a_loop_are_the_engines():
+    numbers, program = compiled(overflowing, (3.0,))
+    assert program._loops
+    assert bits(numbers) == bits(engine(overflowing, (3.0,)))
+    assert any(math.isnan(x) for x in numbers) and any(math.isinf(x) for x in numbers)

@@ -214,6 +214,7 @@ def _loop(codes: Any, exponents: Any, begin: int, period: int, count: int, reads
             batch.append(f"values[{slot}, p] = v{k}")
     one += [f"p{k} = v{k}" for k in sorted(carried)]
     before = [f"f{i} = fixed[{i}]" for i in range(len(fixed))]
+    # the text holds slots, strides, repr()ed exponents and the table's own names: no user text reaches it
     text = _TEXT.format(
         functions="\n".join(f"{name} = COMPILED[{name!r}]" for name in sorted(symbols.used)),
         before="".join(f"    {line}\n" for line in before),

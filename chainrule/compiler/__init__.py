@@ -50,8 +50,10 @@ def _native(fn: Callable[..., Value], shape: Any, tape: Any) -> Any:
     return NativeProgram(fn, shape, tape)
 
 
-# As NativeProgram: a fn that returns a tuple of Values runs too (forward only)
+# As NativeProgram: a fn that returns a tuple of Values runs too (forward only), and a grad of f is
+# compiled as f alone, its gradients taken by the backward pass
 _native.several_outputs = True  # type: ignore[attr-defined]
+_native.differentiates = True  # type: ignore[attr-defined]
 
 
 BACKENDS: dict[str, Callable[..., Any]] = {"python": PythonProgram, "native": _native}

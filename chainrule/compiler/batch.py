@@ -3,10 +3,11 @@
 `vmap(f)(xs, ys)` is `[f(xs[0], ys[0]), f(xs[1], ys[1]), …]` with the results stacked: each argument has a
 leading batch axis (a list, a tuple or a numpy array, one entry per point, each entry what f takes), and
 each number of f's result becomes a list (a numpy array if any argument was one) of that number at every
-point, nested as f nests its result. For `f = jit(g, backend="native")` the whole batch is one native
-call (batch_kernel.py), spread over the machine's cores: the numbers are those of the calls one by one,
-to the bit. Any other f, or a point the batched pass cannot take (another argument shape, an op Python
-computes, a number where floatmath would raise), is called point by point: the same numbers and errors.
+point, nested as f nests its result. For `f = jit(g, backend="native")` the whole batch runs natively,
+spread over the machine's cores (a forward program's in one call of batch_kernel.py, a gradient's
+point by point, a thread per core): the numbers are those of the calls one by one, to the bit. Any
+other f, or a point the batched pass cannot take (another argument shape, an op Python computes, a
+number where floatmath would raise), is called point by point: the same numbers and errors.
 """
 
 from __future__ import annotations
@@ -136,14 +137,20 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
     module = batch_kernel.load(program.kernel)
     base = program._values.copy()
     base[program._inputs : program._live_end] = [leaf.data for leaf in program._live]
-    outputs = program._outputs if program.several else program._root
-    slots = np.array(flat_outputs(outputs), dtype=np.int64)
     points = np.array(numbers, dtype=np.float64).reshape(len(numbers), program._inputs)
-    results = np.empty((len(numbers), len(slots)))
     exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
+    if program.gradients:  # a value and its gradients at each point: the program's own passes, per point
+        outputs: Any = tuple(range(program._with_value + len(program._sources)))
+        results = np.empty((len(numbers), len(outputs)))
+    else:
+        outputs = program._outputs if program.several else program._root
+        slots = np.array(flat_outputs(outputs), dtype=np.int64)
+        results = np.empty((len(numbers), len(slots)))
     try:
         with _ONE_BATCH_AT_A_TIME:
-            if program._loops:
+            if program.gradients or (program._loops and len(base) * batch_kernel.CHUNK > batch_kernel.CACHED):
+                _point_by_point(program, base, points, results)
+            elif program._loops:
                 _with_loops(program, module.forward_chunk, base, points, slots, results)
             else:
                 chunk = max(1, min(batch_kernel.CHUNK, batch_kernel.SCRATCH // len(base)))
@@ -153,41 +160,40 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
     # one say which, with the engine's own error
     except (ArithmeticError, ValueError, SystemError):
         return None
-    columns = [results[:, k].copy() if as_array else results[:, k].tolist() for k in range(len(slots))]
+    columns = [results[:, k].copy() if as_array else results[:, k].tolist() for k in range(results.shape[1])]
     nested = _nest(outputs, iter(columns))
     return nested if program.outputs is None else trees.unflatten(program.outputs, nested)
 
 
+def _point_by_point(program: Any, base: Any, points: Any, results: Any) -> None:
+    """Each point's outputs by the program's own passes, as its calls compute them, on a thread per
+    core (numba's code lets go of the GIL), each in a copy of the program's state."""
+    from chainrule.compiler import native_kernel
+
+    inputs, start, threads = program._inputs, program._start, os.cpu_count() or 1
+
+    def run_points(first: int) -> None:
+        state = program._state.copy()
+        values = state[native_kernel.STATE_ROWS.index("VALUES")]
+        values[:start] = base[:start]
+        for p in range(first, len(points), threads):
+            values[:inputs] = points[p]
+            results[p] = program.outputs_at(state)
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(run_points, range(threads)))
+
+
 def _with_loops(program: Any, interpret: Any, base: Any, points: Any, slots: Any, results: Any) -> None:
-    """The batch of a program with loops, shared among threads (numba's code lets go of the GIL). A
-    small program runs chunks of points together (interpret, the interpreter's stretches, and the loops'
-    batch bodies in turn); a big one runs its points one at a time, as calls do (measured: a chunk of a
-    big program's points, out of the cache, took longer than its points one by one)."""
+    """The batch of a small program with loops: chunks of points together (interpret, the
+    interpreter's stretches, and the loops' batch bodies in turn), the chunks shared among threads.
+    (A big one runs its points one by one: measured, a chunk of a big program's points, out of the
+    cache, took longer than its points one by one.)"""
     from chainrule.compiler import batch_kernel, native_kernel, native_loops
     from chainrule.compiler.native import np
 
     inputs, start, size, threads = program._inputs, program._start, len(base), os.cpu_count() or 1
-    if size * batch_kernel.CHUNK > batch_kernel.CACHED:
-        runs = [native_loops.function(loop) for loop in program._loops]
-        forward = program.kernel.forward
-
-        def run_points(first: int) -> None:
-            state = program._state.copy()
-            values = state[native_kernel.STATE_ROWS.index("VALUES")]
-            values[:start] = base[:start]
-
-            def interpret(a: int, b: int) -> None:
-                forward(program._program, state, a, b)
-
-            for p in range(first, len(points), threads):
-                values[:inputs] = points[p]
-                native_loops.run_stretches(program._loops, runs, start, size, interpret, values)
-                results[p] = values[slots]
-
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(run_points, range(threads)))
-        return
-    batch_runs = [native_loops.function(loop, batch=True) for loop in program._loops]
+    batch_runs = [native_loops.function(loop, "run_batch") for loop in program._loops]
     exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
 
     def run_chunk(lo: int) -> None:
@@ -199,7 +205,7 @@ def _with_loops(program: Any, interpret: Any, base: Any, points: Any, slots: Any
         def interpret_chunk(a: int, b: int) -> None:
             interpret(program._program, exponent, values, a, b)
 
-        native_loops.run_stretches(program._loops, batch_runs, start, size, interpret_chunk, values)
+        native_loops.run_stretches(program._loops, batch_runs, start, size, interpret_chunk, (values,))
         results[lo:hi] = values[slots].T
 
     with ThreadPoolExecutor(threads) as pool:

@@ -25,13 +25,12 @@ engine's own error, message and all.
 from __future__ import annotations
 
 import itertools
-import re
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from chainrule.compiler.python_code import Restructure
+from chainrule.compiler.python_code import unpacker
 from chainrule.compiler.tape import Tape
 from chainrule.engine import Value
 from chainrule.rules import FLOATS, Rule
@@ -42,40 +41,12 @@ require("numba", "native", 'jit(fn, backend="native")')
 
 from chainrule.compiler import native_kernel, native_loops  # noqa: E402 (after numba is known to be there)
 
+_VALUES, _GRADS = map(native_kernel.STATE_ROWS.index, ("VALUES", "GRADS"))
+
 
 def _codes() -> dict[str, int]:
     """Each op's code: its place among the rows the interpreter computes (others: PYTHON)."""
     return {rule.name: code for code, rule in enumerate(native_kernel.native_rows())}
-
-
-def _pattern(shape: Any, names: itertools.count) -> str:
-    """An unpacking target for an argument shape: `[[x0, x1], [x2, x3]]`."""
-    if shape is float:
-        return f"x{next(names)}"
-    return "[" + ", ".join(_pattern(item, names) for item in shape) + "]"
-
-
-def unpacker(shape: Any) -> Callable[[tuple], list[float]]:
-    """unpack(args): the argument numbers in order, as a list; Restructure if args have another shape
-    or a number that is not a float (the slow path then converts it, or traces again)."""
-    target = _pattern(shape, itertools.count())
-    names = re.findall(r"x\d+", target)
-    lines = [
-        "def unpack(args):",
-        "    try:",
-        f"        {target} = args",
-        "    except (TypeError, ValueError):",
-        "        raise Restructure from None",
-    ]
-    if names:
-        lines += [
-            f"    if not {' is '.join(f'type({x})' for x in names)} is float:",
-            "        raise Restructure",
-        ]
-    lines.append(f"    return [{', '.join(names)}]")
-    namespace: dict[str, Any] = {"Restructure": Restructure}
-    exec(compile("\n".join(lines), "<chainrule.jit native arguments>", "exec"), namespace)  # names only
-    return namespace["unpack"]
 
 
 def held_elsewhere(leaves: tuple[Value, ...]) -> list[bool]:
@@ -103,11 +74,13 @@ class NativeProgram:
     """A tape as arrays for the native interpreter; `source` is the interpreter's generated text."""
 
     several_outputs = True  # runs a tape whose fn returned a tuple of Values: forward only
+    differentiates = True  # runs a gradient's tape (the graph of f alone) by its own backward pass
 
     def __init__(self, fn: Callable, shape: Any, tape: Tape) -> None:
         self.kernel = native_kernel.load()
         self.source: str = self.kernel.source
-        self.leaves, self.several = tape.leaves, tape.outputs is not None
+        self.leaves, self.several = tape.leaves, tape.outputs is not None or tape.gradients_of is not None
+        self.gradients = tape.gradients_of is not None  # a grad's or value_and_grad's program
         self.shape, self.unpack = shape, unpacker(shape)
         self._tape: Tape | None = tape  # laid out at the first call, once the traced graph is freed
         self._calls = itertools.count(1)
@@ -118,8 +91,19 @@ class NativeProgram:
         """Pickled (for Dask, multiprocessing) without what this process made: the interpreter, which the
         other loads from its own cache, the generated unpacker and the call counter."""
         state = {**self.__dict__, "_current": 0}
-        for made_here in ("kernel", "source", "unpack", "_calls", "_values", "_grads", "_lock", "_loop_runs"):
-            state.pop(made_here, None)  # (_values and _grads: views of _state's rows, made again)
+        made_here = (
+            "kernel",
+            "source",
+            "unpack",
+            "_calls",
+            "_values",
+            "_grads",
+            "_lock",
+            "_runs",
+            "_back_runs",
+        )
+        for name in made_here:
+            state.pop(name, None)  # (_values and _grads: views of _state's rows, made again)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -127,7 +111,7 @@ class NativeProgram:
         if self._tape is None:  # laid out: the rows of the state it reads and writes
             rows = dict(zip(native_kernel.STATE_ROWS, self._state))
             self._values, self._grads = rows["VALUES"], rows["GRADS"]
-            self._loop_runs = [native_loops.function(loop) for loop in self._loops]
+            self._load_loops()
         self.kernel = native_kernel.load()
         self.source, self.unpack, self._calls = self.kernel.source, unpacker(self.shape), itertools.count(1)
         self._lock = threading.RLock()
@@ -153,8 +137,15 @@ class NativeProgram:
         # fn returned a leaf it closed over (not one of its arguments, whose gradient nobody keeps)
         self._root_live = self._inputs <= self._root < self._live_end and tape.rules[-1] is None
         needs = [False] * size
-        for s in range(inputs, self._live_end):
-            needs[s] = True
+        sources = set()  # a gradient's program: the nodes whose gradients it returns
+        if tape.gradients_of is not None:
+            self._sources = [None if i is None else slot[i] for i in tape.gradients_of]
+            sources = {s for s in self._sources if s is not None}
+            for s in sources:
+                needs[s] = True
+        else:
+            for s in range(inputs, self._live_end):
+                needs[s] = True
         column = {row: [0] * size for row in native_kernel.PROGRAM_ROWS}
         exponent = [0.0] * size
         codes = _codes()
@@ -164,12 +155,14 @@ class NativeProgram:
             s, rule, parents = slot[i], tape.rules[i], [slot[p] for p in tape.parents[i]]
             assert rule is not None  # an op node
             a, b = parents[0], parents[-1]
-            needs[s] = any(needs[p] for p in parents)
+            needs[s] = s in sources or any(needs[p] for p in parents)
             code = codes.get(rule.name, native_kernel.PYTHON)
             if code == native_kernel.PYTHON:
                 self._in_python[s] = (rule, parents)
             column["CODE"][s] = code
-            column["BACK_CODE"][s] = code if needs[s] else native_kernel.SKIP
+            # a node fires when a parent needs its share (a source, whose gradient is read after the
+            # pass, must not send its parents' unneeded shares to its own entry)
+            column["BACK_CODE"][s] = code if any(needs[p] for p in parents) else native_kernel.SKIP
             column["FIRST"][s], column["SECOND"][s] = a, b
             column["TO_FIRST"][s] = a if needs[a] else s  # its own entry: nobody reads it again
             column["TO_SECOND"][s] = b if needs[b] and rule.arity == 2 else s
@@ -183,40 +176,86 @@ class NativeProgram:
         self._values[[slot[i] for i, _ in constants]] = [leaf.data for _, leaf in constants]
         self._backward_runs = needs[self._root] and self._root >= self._start
         self._exponents = {slot[i]: tape.exponents[i] for i in ops}  # exact, for the Python fallback
-        if self.several:
+        self._with_value = tape.with_value
+        kept = None  # None: all kept, for the backward pass
+        if tape.outputs is not None:
             self._outputs = _nested(tape.outputs, slot.__getitem__)
-        kept = [self._root, *flat_outputs(self._outputs)] if self.several else None  # None: all kept
-        self._loops = native_loops.find(self._program, self._state, self._start, kept)
-        self._loop_runs = [native_loops.function(loop) for loop in self._loops]
+            kept = [self._root, *flat_outputs(self._outputs)]
+        self._output_slots = flat_outputs(self._outputs) if tape.outputs is not None else [self._root]
+        self._loops = native_loops.find(self._program, self._state, self._start, kept, needs, sorted(sources))
+        self._zeroed = native_loops.zeroed(self._start, self._loops)
+        self._load_loops()
+
+    def _load_loops(self) -> None:
+        self._runs = [native_loops.function(loop) for loop in self._loops]
+        self._back_runs = [native_loops.function(loop, "run_back") for loop in self._loops]
 
     def _run(self, numbers: list[float], data: list[float]) -> float:
-        values = self._values
         if self._live_end:
-            values[: self._live_end] = numbers + data
-        native_loops.run_stretches(
-            self._loops, self._loop_runs, self._start, len(values), self._interpret, values
-        )
-        return values.item(self._root)
+            self._values[: self._live_end] = numbers + data
+        self._forward(self._state)
+        return self._values.item(self._root)
 
-    def _interpret(self, start: int, stop: int) -> None:
-        values, forward = self._values, self.kernel.forward
-        while start < stop and (node := forward(self._program, self._state, start, stop)) >= 0:
-            rule, parents = self._in_python[node]  # Python computes it: a user's op, Γ, …
-            values[node] = rule.value(FLOATS, [values.item(p) for p in parents], self._exponents[node])
-            start = node + 1
+    # The passes take the state they run in: the program's own, or a copy for a thread of a batch.
 
-    def _fire_in_python(self, node: int) -> None:
+    def _forward(self, state: Any) -> None:
+        def interpret(start: int, stop: int) -> None:
+            values, forward = state[_VALUES], self.kernel.forward
+            while start < stop and (node := forward(self._program, state, start, stop)) >= 0:
+                rule, parents = self._in_python[node]  # Python computes it: a user's op, Γ, …
+                values[node] = rule.value(FLOATS, [values.item(p) for p in parents], self._exponents[node])
+                start = node + 1
+
+        arrays = (state[_VALUES],)
+        native_loops.run_stretches(self._loops, self._runs, self._start, len(state[0]), interpret, arrays)
+
+    def _back(self, state: Any) -> None:
+        """d(root)/d(node) for every node that needs it, added as Value.backward() adds it: the op
+        nodes' from 0, the leaves' onto what their entries hold."""
+
+        def interpret(low: int, stop: int) -> None:
+            top, backward = stop - 1, self.kernel.backward
+            while top >= low and (node := backward(self._program, state, low, top)) >= 0:
+                self._fire_in_python(state, node)
+                top = node - 1
+
+        grads = state[_GRADS]
+        for entries in self._zeroed:
+            grads[entries] = 0.0
+        grads[self._root] += 1.0
+        if self._backward_runs:
+            arrays, size = (state[_VALUES], grads), len(grads)
+            native_loops.run_stretches(
+                self._loops, self._back_runs, self._start, size, interpret, arrays, True
+            )
+
+    def outputs_at(self, state: Any) -> list[float]:
+        """The flat outputs of the point whose inputs are in state's values (a gradient's program: the
+        value if asked for, then each source's gradient), computed in state."""
+        self._forward(state)
+        return self._results(state)
+
+    def _results(self, state: Any) -> list[float]:
+        if not self.gradients:
+            return state[_VALUES][self._output_slots].tolist()
+        self._back(state)
+        grads = state[_GRADS]
+        found = [0.0 if s is None else grads.item(s) for s in self._sources]
+        return [state[_VALUES].item(self._root), *found] if self._with_value else found
+
+    def _fire_in_python(self, state: Any, node: int) -> None:
         """A node the interpreter has no branch for fires in Python: its row's shares, on floats."""
         rule, parents = self._in_python[node]
-        values, grads = self._values, self._grads
+        values, grads = state[_VALUES], state[_GRADS]
         data, out, grad = [values.item(p) for p in parents], values.item(node), grads.item(node)
         for i, parent in enumerate(parents):
             if self._needs[parent]:
                 grads[parent] += rule.share(i, FLOATS, data, self._exponents[node], out, grad)
 
-    def forward(self, args: tuple, leaves: tuple) -> tuple[float, tuple]:
+    def forward(self, args: tuple, leaves: tuple) -> tuple[Any, tuple]:
         """(the root's value, what backward needs): the call's numbers and the leaves' data, kept so
-        that an older result's backward() can recompute its values if a later call overwrote them."""
+        that an older result's backward() can recompute its values if a later call overwrote them.
+        (A gradient's program: its flat outputs, and (); several outputs: them nested, and ().)"""
         numbers = self.unpack(args)
         with self._lock:
             if self._tape is not None:
@@ -226,6 +265,8 @@ class NativeProgram:
             call, self._current = next(self._calls), 0
             value = self._run(numbers, data)
             self._current = call
+            if self.gradients:
+                return tuple(self._results(self._state)), ()
             if self.several:
                 return _nested(self._outputs, self._values.item), ()
         return value, (call, numbers, data)
@@ -244,9 +285,6 @@ class NativeProgram:
                 self._current = call
             live, grads, end = self._live, self._grads, self._live_end
             grads[self._inputs : end] = [leaf.grad for leaf in live]
-            top = len(self._values) - 1
-            while (node := self.kernel.backward(self._program, self._state, self._start, top)) >= 0:
-                self._fire_in_python(node)
-                top = node - 1
+            self._back(self._state)
             for leaf, grad in zip(live, grads[self._inputs : end].tolist()):
                 leaf.grad = grad

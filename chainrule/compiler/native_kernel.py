@@ -129,26 +129,29 @@ def native_rows() -> list[Rule]:
     return [rule for rule in rules.RULES if rule.native and rule.python is None]
 
 
-def _written(rule: Rule, symbols: Symbols) -> tuple[Symbol, list[Symbol]]:
-    """The row's forward value and its shares, as symbols over a, b, n, out and grad."""
+def written_row(rule: Rule, symbols: Symbols, n: Symbol | None = None) -> tuple[Symbol, list[Symbol]]:
+    """The row's forward value and its shares, as symbols over a, b, n (or the exponent given), out and
+    grad."""
     parents = [Symbol("a"), Symbol("b")][: rule.arity]
-    n = Symbol("n") if rule.exponent else None
+    exponent = (Symbol("n") if n is None else n) if rule.exponent else None
     out, grad = Symbol("out"), Symbol("grad")
-    forward = written(rule.value(symbols, parents, n))
-    return forward, [written(rule.share(i, symbols, parents, n, out, grad)) for i in range(rule.arity)]
+    forward = written(rule.value(symbols, parents, exponent))
+    shares = [written(rule.share(i, symbols, parents, exponent, out, grad)) for i in range(rule.arity)]
+    return forward, shares
 
 
-def _loads(expressions: list[Symbol]) -> list[str]:
-    """How a branch reads the variables its row uses, and only those."""
+def loads(expressions: list[Symbol], variables: dict[str, str] = _VARIABLES) -> list[str]:
+    """How a branch reads the variables its row uses, and only those (`variables`: where each is)."""
     used = frozenset().union(*(e.reads for e in expressions))
-    return [f"{name} = {where}" for name, where in _VARIABLES.items() if name in used]
+    return [f"{name} = {where}" for name, where in variables.items() if name in used]
 
 
-def _share(target: str, share: Symbol) -> str:
-    """`grads[target] += x`; a share written -(x) is the closure's `-= x`."""
+def added(target: str, share: Symbol) -> str:
+    """`target += x` (target: where the parent's gradient is); a share written -(x) is the closure's
+    `-= x`."""
     if isinstance(share, Negated):
-        return f"grads[{target}] -= {share.operand.text}"
-    return f"grads[{target}] += {share.text}"
+        return f"{target} -= {share.operand.text}"
+    return f"{target} += {share.text}"
 
 
 def _branches(bodies: dict[int, list[str]], rows: list[Rule], indent: str) -> str:
@@ -174,16 +177,16 @@ def source() -> str:
     calls: dict[int, Rule] = {}
     for code, rule in enumerate(rows):
         symbols = Symbols()
-        written_rows[code] = _written(rule, symbols)
+        written_rows[code] = written_row(rule, symbols)
         functions |= symbols.used
         (calls if symbols.used else plain)[code] = rule
-    targets = ("to_first[j]", "to_second[j]")
+    targets = ("grads[to_first[j]]", "grads[to_second[j]]")
     forward = {}
     backward = {}
     for code in plain:
         value, shares = written_rows[code]
-        forward[code] = [*_loads([value]), f"values[j] = {value.text}"]
-        backward[code] = [*_loads(shares), *map(_share, targets, shares)]
+        forward[code] = [*loads([value]), f"values[j] = {value.text}"]
+        backward[code] = [*loads(shares), *map(added, targets, shares)]
     forward_calls = {code: [f"return {written_rows[code][0].text}"] for code in calls}
     backward_calls = {}
     for code in calls:

@@ -4,12 +4,11 @@ A Python loop (`for d in data: ...`) traces into op nodes that repeat with a per
 each reading its parents from slots that move by a fixed stride from one pass to the next (P for the
 pass before, 0 for a parameter, another stride for the loop's data or, in a gradient's graph, for the
 forward pass walked backwards). `find` finds such stretches in a laid-out program (numpy on its arrays:
-half a second for 1.5 million nodes); each is run by a function written for its body, a line per
-node with the row's text on symbols (the interpreter's text, so the numbers are the interpreter's to
-the bit), and compiled by numba: no dispatch on an op code, no parents' indices read, a pass's own
-values kept in locals. The text depends on the body alone (offsets and strides, not on where the loop
-sits or how often it runs), so one compile serves every length of the loop, cached on disk like the
-interpreter. Forward only: the backward pass of a jitted function's result is the interpreter's.
+half a second for 1.5 million nodes); each is run by the functions loop_text.py writes for its body
+(a line per node, the interpreter's text, so the numbers are the interpreter's to the bit), compiled
+by numba once per body and machine and cached on disk like the interpreter: no dispatch on an op
+code, no parents' indices read, a pass's values and gradients kept in locals. The backward pass walks
+the same stretches the other way, each loop by its `run_back`.
 
 Which stretches are tried is a guess (each node's kind, periods sampled: `_kinds`, `_candidates`);
 what is rolled is checked: every pass has the first pass's codes and exponents, no node Python
@@ -26,8 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.compiler import native_kernel
-from chainrule.compiler.symbols import Symbol, Symbols, written
+from chainrule.compiler import loop_text, native_kernel
 
 MAX_BODY = 256  # nodes of a body: a longer one compiles slowly (numba's time grows with the text)
 MIN_NODES = 512  # a loop smaller than this runs in the interpreter: its compile would not pay
@@ -44,7 +42,9 @@ class Loop:
     period: int
     count: int  # passes
     fixed: Any  # int64: the slot at pass 0 of each parent read that is not the pass's own or an earlier one's
-    text: str  # the body's function, `run(values, start, count, fixed)`
+    text: str  # the body's functions, as loop_text.py writes them
+    received: tuple[int, ...]  # the body's nodes whose gradients run_back reads from the array (the others:
+    # locals from 0, their entries never read, so a backward pass need not zero them)
 
     @property
     def stop(self) -> int:
@@ -140,10 +140,14 @@ def _how(parent: int, stride: int, begin: int, k: int, period: int) -> tuple[str
     return "fixed", stride
 
 
-def find(program: Any, state: Any, start: int, kept: Any) -> list[Loop]:
+def find(
+    program: Any, state: Any, start: int, kept: Any, needs: Any = None, read_after: Any = ()
+) -> list[Loop]:
     """The loops among a laid-out program's op nodes (slots start on), in slot order. kept: the slots
     whose values must be in the array after a call besides those other nodes read (the outputs), or
-    None for every slot (the interpreter's backward pass reads them all)."""
+    None for every slot (the interpreter's backward pass reads them all); needs: whether each slot's
+    gradient is needed (None: all); read_after: the slots whose gradients are read after a backward
+    pass."""
     rows = dict(zip(native_kernel.PROGRAM_ROWS, program))
     codes = rows["CODE"][start:]
     if len(codes) < MIN_NODES:
@@ -168,89 +172,51 @@ def find(program: Any, state: Any, start: int, kept: Any) -> list[Loop]:
         needed[kept] = True
         for c, column in enumerate(columns):
             needed[column[start:][~local[c, start:]]] = True
+    needs = np.ones(len(needed), bool) if needs is None else np.asarray(needs, bool)
+    read = np.zeros(len(needed), bool)
+    read[list(read_after)] = True
+    received = np.zeros(len(needed), bool)  # whose gradients a backward pass adds to in the array
+    received[-1] = True  # the root's 1
+    for c, column in enumerate(columns):
+        received[column[start:][~local[c, start:]]] = True
     loops = []
     for begin, period, count in stretches:
-        stored = needed[begin : begin + count * period].reshape(count, period).any(axis=0)
+        passes = slice(begin, begin + count * period)
+        stored = needed[passes].reshape(count, period).any(axis=0)
+        sends = zip(
+            *(needs[column[passes]].reshape(count, period).any(axis=0).tolist() for column in columns)
+        )
         at = begin - start
-        loops.append(_loop(codes[at:], exponents[at:], begin, period, count, reads, stored))
+        body = loop_text.Body(
+            codes[at:],
+            exponents[at:],
+            begin,
+            period,
+            count,
+            (reads[begin, 0], reads[begin, 1]),
+            stored,
+            list(sends),
+            read[passes].reshape(count, period).any(axis=0),
+            received[passes].reshape(count, period).any(axis=0),
+        )
+        module, fixed = loop_text.text(body)
+        from_array = range(period) if loop_text.lands_inside(body) else np.flatnonzero(body.received).tolist()
+        loops.append(Loop(begin, period, count, fixed, module, tuple(from_array)))
     return loops
 
 
-def _loop(codes: Any, exponents: Any, begin: int, period: int, count: int, reads: dict, stored: Any) -> Loop:
-    """The loop's body as text (codes and exponents from its first slot on), and its fixed reads' slots."""
-    rows = native_kernel.native_rows()
-    symbols = Symbols()
-    fixed: list[int] = []
-    carried: set[int] = set()
-    nodes = []  # per node: its row's text, with {at} where a read of values[slot] gives its point
-    for k in range(period):
-        rule = rows[codes[k]]
-        parents = []
-        for c in range(rule.arity):
-            way, number, parent = reads[begin, c][k]
-            if way == "own":
-                text = f"v{number}"
-            elif way == "carried":
-                carried.add(number)
-                text = f"{{p{number}}}"  # a local for one point, the array for a batch
-            elif way == "behind":
-                text = f"values[j - {-number}{{at}}]"
-            else:
-                fixed.append(parent)
-                text = f"values[f{len(fixed) - 1}" + (f" + t * {number}" if number else "") + "{at}]"
-            parents.append(Symbol(text))
-        n = written(float(exponents[k : k + 1].view(np.float64)[0])) if rule.exponent else None
-        nodes.append((written(rule.value(symbols, parents, n)).text, rule.name))
-    one, batch = [], []
-    locals_ = {"at": "", **{f"p{k}": f"p{k}" for k in carried}}
-    arrays = {"at": ", p", **{f"p{k}": f"values[j - {period - k}, p]" for k in carried}}
-    for k, (text, name) in enumerate(nodes):
-        one.append(f"v{k} = {text.format_map(locals_)}  # {name}")
-        batch.append(f"v{k} = {text.format_map(arrays)}  # {name}")
-        slot = f"j + {k}" if k else "j"
-        if stored[k]:
-            one.append(f"values[{slot}] = v{k}")
-        if stored[k] or k in carried:  # a point's pass before is read from the array
-            batch.append(f"values[{slot}, p] = v{k}")
-    one += [f"p{k} = v{k}" for k in sorted(carried)]
-    before = [f"f{i} = fixed[{i}]" for i in range(len(fixed))]
-    # the text holds slots, strides, repr()ed exponents and the table's own names: no user text reaches it
-    text = _TEXT.format(
-        functions="\n".join(f"{name} = COMPILED[{name!r}]" for name in sorted(symbols.used)),
-        before="".join(f"    {line}\n" for line in before),
-        carried_in="".join(f"    p{k} = values[start - {period - k}]\n" for k in sorted(carried)),
-        period=period,
-        body="\n".join(f"        {line}" for line in one),
-        batch_body="\n".join(f"            {line}" for line in batch),
-    )
-    return Loop(begin, period, count, np.array(fixed, np.int64), text)
-
-
-_TEXT = '''\
-"""A loop's body, generated by chainrule/compiler/native_loops.py: a line per node of a pass; `run` for
-one point, `run_batch` for a chunk of points (values with a column per point)."""
-
-from numba import njit
-
-from chainrule.compiler.native_math import COMPILED
-
-{functions}
-
-
-@njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)
-def run(values, start, count, fixed):
-{before}{carried_in}    for t in range(count):
-        j = start + t * {period}
-{body}
-
-
-@njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)
-def run_batch(values, start, count, fixed):
-{before}    for t in range(count):
-        j = start + t * {period}
-        for p in range(values.shape[1]):
-{batch_body}
-'''
+def zeroed(start: int, loops: list[Loop]) -> list[slice]:
+    """The gradient entries a backward pass reads before it adds to them: every op node's but those of
+    the loops' nodes kept in locals from 0 (a loop's first pass runs in the array)."""
+    entries, at = [], start
+    for loop in loops:
+        entries.append(slice(at, loop.start + loop.period))
+        if len(loop.received) == loop.period:
+            entries.append(slice(loop.start + loop.period, loop.stop))
+        else:
+            entries += [slice(loop.start + loop.period + k, loop.stop, loop.period) for k in loop.received]
+        at = loop.stop
+    return [*entries, slice(at, None)]
 
 
 def run_stretches(
@@ -259,14 +225,23 @@ def run_stretches(
     start: int,
     stop: int,
     interpret: Callable[[int, int], Any],
-    values: Any,
+    arrays: tuple,
+    backward: bool = False,
 ) -> None:
-    """Slots start to stop of a program: each loop by its code (runs[i] for loops[i]), interpret(a, b)
-    for the stretches between them."""
+    """Slots start to stop of a program: each loop by its code (runs[i](*arrays, …) for loops[i]),
+    interpret(a, b) for the stretches between them; from the last slot down when backward."""
+    if backward:
+        at = stop
+        for loop, run in zip(reversed(loops), reversed(runs)):
+            interpret(loop.stop, at)
+            run(*arrays, loop.start, loop.count, loop.fixed)
+            at = loop.start
+        interpret(start, at)
+        return
     at = start
     for loop, run in zip(loops, runs):
         interpret(at, loop.start)
-        run(values, loop.start, loop.count, loop.fixed)
+        run(*arrays, loop.start, loop.count, loop.fixed)
         at = loop.stop
     interpret(at, stop)
 
@@ -274,10 +249,11 @@ def run_stretches(
 _LOADED: dict[str, Any] = {}  # the loops' modules, by the hash of their text
 
 
-def function(loop: Loop, batch: bool = False) -> Callable[..., None]:
-    """The compiled body of a loop, for a point or (batch) a chunk of points: compiled once per body and
-    machine, imported once per process."""
+def function(loop: Loop, name: str = "run") -> Callable[..., None]:
+    """A compiled function of a loop's body: "run" (a point's forward pass), "run_batch" (a chunk of
+    points') or "run_back" (a point's backward pass); compiled once per body and machine, imported once
+    per process."""
     key = hashlib.sha256(loop.text.encode()).hexdigest()[:20]
     if key not in _LOADED:
         _LOADED[key] = native_kernel.imported(loop.text, f"loop_{key}")
-    return _LOADED[key].run_batch if batch else _LOADED[key].run
+    return getattr(_LOADED[key], name)

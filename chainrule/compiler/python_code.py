@@ -7,6 +7,7 @@ node's value, g<i> for its gradient). Same expressions in the engine's order: th
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -47,6 +48,29 @@ def _pattern(shape: Any, names: Iterator[str]) -> str:
     if shape is float:
         return next(names)
     return "[" + ", ".join(_pattern(item, names) for item in shape) + "]"
+
+
+def unpacker(shape: Any) -> Callable[[tuple], list[float]]:
+    """unpack(args): the argument numbers in order, as a list; Restructure if args have another shape
+    or a number that is not a float (the slow path then converts it, or traces again)."""
+    target = _pattern(shape, (f"x{k}" for k in itertools.count()))
+    names = re.findall(r"x\d+", target)
+    lines = [
+        "def unpack(args):",
+        "    try:",
+        f"        {target} = args",
+        "    except (TypeError, ValueError):",
+        "        raise Restructure from None",
+    ]
+    if names:
+        lines += [
+            f"    if not {' is '.join(f'type({x})' for x in names)} is float:",
+            "        raise Restructure",
+        ]
+    lines.append(f"    return [{', '.join(names)}]")
+    namespace: dict[str, Any] = {"Restructure": Restructure}
+    exec(compile("\n".join(lines), "<chainrule.jit native arguments>", "exec"), namespace)  # names only
+    return namespace["unpack"]
 
 
 def _operand(share: Symbol, above: int) -> str:

@@ -31,6 +31,11 @@ class Tape:
     outputs: Any = (
         None  # fn returned a tuple: the same nesting of node indices; None: one root, the last node
     )
+    # a gradient's tape (the graph of f alone, for a backend with a backward pass of its own): the nodes
+    # whose d(root)/d(node) the program returns, after the root's value when with_value (None: a node f
+    # never used, whose gradient is 0)
+    gradients_of: tuple[int | None, ...] | None = None
+    with_value: bool = False
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -40,9 +45,11 @@ def _roots(output: Any) -> list[Value]:
     return [output] if isinstance(output, Value) else [v for item in output for v in _roots(item)]
 
 
-def record(root: Any, inputs: list[Value]) -> Tape:
+def record(
+    root: Any, inputs: list[Value], gradients_of: list[Value] | None = None, with_value: bool = False
+) -> Tape:
     """The tape of the graph behind root (a Value, or a nested tuple of them); inputs are the leaves that
-    stand for the call's numbers."""
+    stand for the call's numbers; gradients_of and with_value, for a gradient's tape (see Tape)."""
     order = joint_order(_roots(root))  # the engine's order: the sums run as backward() runs them
     index = dict(zip(map(id, order), range(len(order))))
     is_input = {id(leaf) for leaf in inputs}
@@ -64,6 +71,8 @@ def record(root: Any, inputs: list[Value]) -> Tape:
         leaf_nodes=leaf_nodes,
         needs_grad=tuple(needs_grad),
         outputs=None if isinstance(root, Value) else _nesting(root, index),
+        gradients_of=None if gradients_of is None else tuple(index.get(id(node)) for node in gradients_of),
+        with_value=with_value,
     )
 
 

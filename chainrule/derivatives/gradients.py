@@ -79,7 +79,7 @@ def argument_indices(argnums: ArgNums, args: Sequence[Any]) -> list[int]:
     return indices
 
 
-class _ValueAndGrad:
+class ValueAndGrad:
     """value_and_grad(f, argnums) as an object, not a closure: it pickles wherever f does (Dask and
     multiprocessing ship functions that way), and reads as f (functools.update_wrapper)."""
 
@@ -88,28 +88,36 @@ class _ValueAndGrad:
         functools.update_wrapper(self, f)  # first: it copies f's __dict__ (another grad's f, argnums)
         self.f, self.argnums = f, argnums
 
-    def __call__(self, *args: Any, **kwargs: Any) -> tuple[float | Value, Gradient]:
-        f, argnums = self.f, self.argnums
-        indices = argument_indices(argnums, args)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         as_graph = making_graphs() or holds_value(args) or holds_value(tuple(kwargs.values()))
+        out, leaves, specs = self.traced(args, kwargs)
+        if as_graph:  # differentiated or traced from outside: the gradients are graphs too
+            return self.shaped(out, gradient_graphs(out, leaves), specs)
+        out.backward()
+        return self.shaped(out.data, [leaf.grad for leaf in leaves], specs)
+
+    def traced(self, args: tuple, kwargs: dict) -> tuple[Value, list[Value], list[Any]]:
+        """f's graph at args: (its root; the leaves of the arguments at argnums, which the gradients are
+        of; those arguments' specs). A jit of the native backend compiles f's graph alone this way, and
+        takes the gradients by its own backward pass."""
+        indices = argument_indices(self.argnums, args)
         arguments = list(args)
         with graphs(), enable_grad():
             leaves, specs = leaves_of(arguments, indices)
-            out = f(*arguments, **kwargs)
-        out = as_root(out, f)
-        if as_graph:  # differentiated or traced from outside: the gradients are graphs too
-            built = trees.split(specs, gradient_graphs(out, leaves))
-            return out, built[0] if _is_index(argnums) else tuple(built)
-        out.backward()
-        grads = trees.split(specs, [leaf.grad for leaf in leaves])
-        return out.data, grads[0] if _is_index(argnums) else tuple(grads)
+            out = self.f(*arguments, **kwargs)
+        return as_root(out, self.f), leaves, specs
+
+    def shaped(self, out: Any, gradients: list[Any], specs: list[Any]) -> tuple[Any, Gradient]:
+        """The result: (f's value, each gradient shaped as its argument)."""
+        built = trees.split(specs, gradients)
+        return out, built[0] if _is_index(self.argnums) else tuple(built)
 
 
-class _Grad(_ValueAndGrad):
+class Grad(ValueAndGrad):
     """grad(f, argnums): value_and_grad's gradient alone."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Gradient:
-        return super().__call__(*args, **kwargs)[1]
+    def shaped(self, out: Any, gradients: list[Any], specs: list[Any]) -> Gradient:
+        return super().shaped(out, gradients, specs)[1]
 
 
 def value_and_grad(
@@ -127,9 +135,9 @@ def value_and_grad(
     result is made of Values instead: f's output, and gradients that are graphs (the table of local
     derivatives run with Values), so they can be differentiated again.
     """
-    return _ValueAndGrad(f, argnums)
+    return ValueAndGrad(f, argnums)
 
 
 def grad(f: Callable[..., Value | float], argnums: ArgNums = 0) -> Callable[..., Gradient]:
     """∂f/∂x for the arguments at `argnums`, as a function of the same numbers as f: see value_and_grad."""
-    return _Grad(f, argnums)
+    return Grad(f, argnums)

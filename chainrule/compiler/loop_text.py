@@ -1,0 +1,224 @@
+"""A loop's body written as code: a line per node, for one point, a chunk of points and the backward pass.
+
+native_loops.py finds a loop and says how each node of its body reads its parents; this module writes
+the body's functions from the table's rows (the interpreter's text on symbols, so the numbers are the
+interpreter's to the bit): `run` keeps a pass's values in locals, `run_batch` runs a chunk of points
+with a column each, `run_back` adds every node's shares into its parents' gradients, pass after pass
+from the last. The text depends on the body alone (offsets and strides, not on where the loop sits or
+how often it runs), so one compile serves every length of the loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from chainrule.compiler import native_kernel
+from chainrule.compiler.symbols import Symbol, Symbols, written
+
+__all__ = ["Body", "lands_inside", "text"]
+
+
+@dataclass(frozen=True)
+class Body:
+    """What the text of a loop's body is written from (each list: one entry per node k of a pass)."""
+
+    codes: Any  # the op codes from the loop's first slot on
+    exponents: Any  # int64 views of the exponents, as codes
+    begin: int  # the first slot of the first pass
+    period: int
+    count: int
+    reads: tuple[list, list]  # per parent column: (way, number, slot at pass 0), as native_loops._how says
+    stored: Any  # whether its value must be in the array after the forward pass
+    sends: list[tuple[bool, ...]]  # per parent: whether that parent needs its gradient in some pass
+    read_after: Any  # whether its gradient is read after the backward pass (a source's)
+    received: Any  # whether a share reaches its gradient through the array (a reader outside the loop's
+    # locals: after the loop, an earlier pass, the root's 1); if not, its gradient starts at 0
+
+    def exponent(self, k: int) -> Symbol | None:
+        """Node k's exponent, written as the number it is (None: its row has none)."""
+        if not native_kernel.native_rows()[self.codes[k]].exponent:
+            return None
+        return written(float(self.exponents[k : k + 1].view(np.float64)[0]))
+
+
+def _backward_lines(body: Body, symbols: Symbols, in_locals: bool) -> list[str]:
+    """A pass's backward body: its nodes from the last, each adding its row's shares (the interpreter's
+    text) into its parents' gradients, at `grads[j + k]` for node k of the pass whose first slot is j.
+
+    in_locals: the gradients of this pass's nodes are locals `g{k}`, those of the pass before's nodes
+    that this pass reads are `c{k}`; `run_back` loads each from the array once every share from a
+    higher slot is in, so the sums add in the interpreter's order. Either way a parent moving by any
+    other stride is at its first slot plus t times its stride. A share goes to its parent where that
+    parent needs its gradient in some pass (a parameter's, not the data's), and a node's gradient is
+    kept in the array only where someone reads it after the pass (a source's); the sums that matter
+    are the interpreter's."""
+    rows = native_kernel.native_rows()
+    fixed = itertools.count()
+    slots: list[list[tuple[str, str]]] = []  # per node, per parent: (its value's slot, its gradient)
+    period = body.period
+    for k in range(period):  # in the forward's order: `fixed` numbers the reads as text() does
+        rule = rows[body.codes[k]]
+        parents = []
+        for c in range(rule.arity):
+            way, number, _ = body.reads[c][k]
+            if way == "fixed":
+                slot = f"f{next(fixed)}" + (f" + t * {number}" if number else "")
+            else:
+                slot = f"j + {number - period if way == 'carried' else number}"
+            local = {"own": f"g{number}", "carried": f"c{number}"}.get(way) if in_locals else None
+            parents.append((slot, local or f"grads[{slot}]"))
+        slots.append(parents)
+    lines = []
+    for k in reversed(range(period)):
+        rule, own = rows[body.codes[k]], f"j + {k}"
+        _, shares = native_kernel.written_row(rule, symbols, body.exponent(k))
+        sent = [
+            (target, share) for (_, target), share, sends in zip(slots[k], shares, body.sends[k]) if sends
+        ]
+        if in_locals and body.read_after[k]:  # a source's gradient, complete at its turn
+            lines.append(f"grads[{own}] = g{k}")
+        if not sent:
+            continue
+        variables = {
+            "a": f"values[{slots[k][0][0]}]",
+            "b": f"values[{slots[k][-1][0]}]",
+            "out": f"values[{own}]",
+        }
+        if in_locals:
+            lines.append(f"grad = g{k}  # {rule.name}")
+        else:
+            lines.append(f"grad = grads[{own}]  # {rule.name}")
+        lines += native_kernel.loads([share for _, share in sent], variables)
+        lines += [native_kernel.added(target, share) for target, share in sent]
+    return lines
+
+
+def lands_inside(body: Body) -> bool:
+    """Whether a read that moves by another stride than the period lands on a node of the loop itself
+    (a pass reading the first pass's node): its shares then go to the array while a pass's gradients
+    are in locals, so the backward pass keeps them all in the array."""
+    last, stop = body.count - 1, body.begin + body.period * body.count
+    for reads in body.reads:
+        for way, stride, parent in reads:
+            low, high = sorted((parent, parent + stride * last))
+            if way == "fixed" and low < stop and high >= body.begin:
+                return True
+    return False
+
+
+def text(body: Body) -> tuple[str, Any]:
+    """The loop's functions as the text of a module, and its fixed reads' slots (int64)."""
+    rows = native_kernel.native_rows()
+    symbols = Symbols()
+    fixed: list[int] = []
+    carried: set[int] = set()
+    period = body.period
+    nodes = []  # per node: its row's text, with {at} where a read of values[slot] gives its point
+    for k in range(period):
+        rule = rows[body.codes[k]]
+        parents = []
+        for c in range(rule.arity):
+            way, number, parent = body.reads[c][k]
+            if way == "own":
+                read = f"v{number}"
+            elif way == "carried":
+                carried.add(number)
+                read = f"{{p{number}}}"  # a local for one point, the array for a batch
+            elif way == "behind":
+                read = f"values[j - {-number}{{at}}]"
+            else:
+                fixed.append(parent)
+                read = f"values[f{len(fixed) - 1}" + (f" + t * {number}" if number else "") + "{at}]"
+            parents.append(Symbol(read))
+        nodes.append((written(rule.value(symbols, parents, body.exponent(k))).text, rule.name))
+    one, batch = [], []
+    in_array = _backward_lines(body, symbols, in_locals=False)
+    in_locals = [] if lands_inside(body) else _backward_lines(body, symbols, in_locals=True)
+    locals_ = {"at": "", **{f"p{k}": f"p{k}" for k in carried}}
+    arrays = {"at": ", p", **{f"p{k}": f"values[j - {period - k}, p]" for k in carried}}
+    for k, (value, name) in enumerate(nodes):
+        one.append(f"v{k} = {value.format_map(locals_)}  # {name}")
+        batch.append(f"v{k} = {value.format_map(arrays)}  # {name}")
+        slot = f"j + {k}" if k else "j"
+        if body.stored[k]:
+            one.append(f"values[{slot}] = v{k}")
+        if body.stored[k] or k in carried:  # a point's pass before is read from the array
+            batch.append(f"values[{slot}, p] = v{k}")
+    one += [f"p{k} = v{k}" for k in sorted(carried)]
+    before = [f"f{i} = fixed[{i}]" for i in range(len(fixed))]
+    # the text holds slots, strides, repr()ed exponents and the table's own names: no user text reaches it
+    module = _TEXT.format(
+        functions="\n".join(f"{name} = COMPILED[{name!r}]" for name in sorted(symbols.used)),
+        before="".join(f"    {line}\n" for line in before),
+        carried_in="".join(f"    p{k} = values[start - {period - k}]\n" for k in sorted(carried)),
+        period=period,
+        body="\n".join(f"        {line}" for line in one),
+        batch_body="\n".join(f"            {line}" for line in batch),
+        back=_back_text(body, in_locals, in_array, sorted(carried)),
+    )
+    return module, np.array(fixed, np.int64)
+
+
+_TEXT = '''\
+"""A loop's body, generated by chainrule/compiler/loop_text.py: a line per node of a pass; `run` for
+one point, `run_batch` for a chunk of points (values with a column per point), `run_back` for a
+point's backward pass."""
+
+from numba import njit
+
+from chainrule.compiler.native_math import COMPILED
+
+{functions}
+
+
+@njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)
+def run(values, start, count, fixed):
+{before}{carried_in}    for t in range(count):
+        j = start + t * {period}
+{body}
+
+
+@njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)
+def run_batch(values, start, count, fixed):
+{before}    for t in range(count):
+        j = start + t * {period}
+        for p in range(values.shape[1]):
+{batch_body}
+
+
+@njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)
+def run_back(values, grads, start, count, fixed):
+{before}{back}'''
+
+
+def _back_text(body: Body, in_locals: list[str], in_array: list[str], carried: list[int]) -> str:
+    """run_back's body: the passes from the last down to 1 with their gradients in locals, then pass 0
+    (whose reads of the pass before reach slots outside the loop) in the array; or, when a read lands
+    inside the loop (`lands_inside`), every pass in the array."""
+    period = body.period
+    if not in_locals:
+        lines = ["for t in range(count - 1, -1, -1):", f"    j = start + t * {period}"]
+        return "".join(f"    {line}\n" for line in [*lines, *(f"    {line}" for line in in_array)])
+
+    def entry(k: int, at: str) -> str:
+        return f"grads[{at}]" if body.received[k] else "0.0"
+
+    at_start = [f"g{k} = c{k}" if k in carried else f"g{k} = {entry(k, f'j + {k}')}" for k in range(period)]
+    lines = [
+        f"j = start + (count - 1) * {period}",
+        *(f"c{k} = {entry(k, f'j + {k}')}" for k in carried),
+        "for t in range(count - 1, 0, -1):",
+        f"    j = start + t * {period}",
+        *(f"    {line}" for line in at_start),
+        *(f"    c{k} = {entry(k, f'j - {period - k}')}" for k in carried),
+        *(f"    {line}" for line in in_locals),
+        *(f"grads[start + {k}] = c{k}" for k in carried),
+        "t = 0",
+        "j = start",
+        *in_array,
+    ]
+    return "".join(f"    {line}\n" for line in lines)

@@ -1,0 +1,151 @@
+"""A native jit of grad or value_and_grad traces f alone and takes its gradients by the program's own
+backward pass (loops walked backwards by their bodies' run_back), or for a small f compiles the
+gradient's graph (paths.SMALL_GRAPH): both held here to the engine's numbers, to the bit, for every way
+a user hands it arguments and every shape f's graph takes."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import struct
+
+import numpy as np
+import pytest
+
+from chainrule import Value, grad, jit, value_and_grad
+from chainrule import math as cmath
+from chainrule.compiler import native_loops, paths
+
+pytestmark = pytest.mark.usefixtures("numba")
+
+
+@pytest.fixture(autouse=True, params=["f alone", "the gradient's graph"])
+def compiled_as(request, monkeypatch):
+    monkeypatch.setattr(paths, "SMALL_GRAPH", 0 if request.param == "f alone" else 10**9)
+    return request.param
+
+
+def bits(tree):
+    """A tree of numbers as its leaves' bytes, so that -0.0 and NaN compare as what they are."""
+    if isinstance(tree, dict):
+        return {key: bits(item) for key, item in tree.items()}
+    if isinstance(tree, list | tuple):
+        return [bits(item) for item in tree]
+    if hasattr(tree, "tolist"):
+        return bits(tree.tolist())
+    return struct.pack("<d", float(tree))
+
+
+def agree(fn, *args, argnums=0, **kwargs):
+    """fn's value_and_grad and grad, jitted natively, against the engine's, at args."""
+    for transform in (value_and_grad, grad):
+        compiled = jit(transform(fn, argnums=argnums), backend="native")
+        for _ in range(2):  # the second call reuses the program's arrays
+            assert bits(compiled(*args, **kwargs)) == bits(transform(fn, argnums=argnums)(*args, **kwargs))
+        alone = compiled._last.program.gradients
+        assert alone == (paths.SMALL_GRAPH == 0), "the program is not of the kind the test is for"
+    return compiled
+
+
+def test_arguments_of_every_kind_and_argnums():
+    agree(lambda x, y: x * y + (x - y).tanh(), 0.7, -1.3, argnums=(0, 1))
+    agree(lambda x, y: x * y + (x - y).tanh(), 0.7, -1.3, argnums=1)
+    agree(lambda xs, w: sum((x * w).exp() for x in xs), [0.1, 0.2, 0.3], 0.5, argnums=(0, 1))
+    agree(lambda d: d["a"] ** 2 * d["b"].sigmoid(), {"a": 1.5, "b": -0.25})
+    agree(lambda a: (a * a).sum().log(), np.array([[1.0, 2.0], [3.0, 4.0]]))
+    agree(lambda x, scale=2.0: (x * scale).sin(), 0.3, scale=3.0)
+
+
+def test_unused_arguments_constants_and_f_returning_its_argument():
+    agree(lambda x, y: x * 3.0, 2.0, 5.0, argnums=(0, 1))  # y unused: 0.0
+    agree(lambda x: x, 2.5)
+    agree(lambda x: Value(4.0) + 0.0 * x, 1.0)
+
+
+def test_closed_over_parameters_keep_their_grad_as_the_python_backend_does():
+    w = Value(0.3)
+    agree(lambda x: (x * w).tanh() + w, 1.2)  # (the eager calls add into w.grad, as backward() does)
+    for backend in ("python", "native"):
+        w.grad = 7.0
+        jit(value_and_grad(lambda x: (x * w).tanh() + w), backend=backend)(1.2)
+        assert w.grad == 7.0, backend
+
+
+def test_a_branch_on_the_data_is_guarded():
+    def huber(x):
+        return x * x * 0.5 if x < 1.0 and x > -1.0 else abs(x) - 0.5
+
+    for x in (0.3, 2.0, -3.0, 0.9):
+        agree(huber, x)
+
+
+def test_nodes_python_computes_fire_in_the_backward_pass():
+    agree(lambda x, y: cmath.gamma(x) * cmath.hypot(x, y) + cmath.lgamma(y), 2.5, 1.5, argnums=(0, 1))
+
+
+def rolled(fn, *args, argnums=0):
+    """agree(), after checking that the native program really rolled a loop."""
+    compiled = agree(fn, *args, argnums=argnums)
+    assert compiled._last.program._loops, "no loop was found: the test would not test run_back"
+    return compiled
+
+
+def oscillator(k, c, x0, steps=400):
+    x, v, loss = x0, 0.0, 0.0
+    for t in range(steps):
+        a = -k * x - c * v
+        v = v + 0.01 * a
+        x = x + 0.01 * v
+        loss = loss + (x - math.cos(0.01 * t)) ** 2
+    return loss
+
+
+def test_a_loop_walked_backwards_gives_the_engines_gradients():
+    rolled(oscillator, 1.5, 0.3, 1.0, argnums=(0, 1, 2))
+    rolled(lambda k: oscillator(k, 0.3, 1.0), 1.5)  # c and x0 constants: their shares are never sent
+
+
+def test_a_list_argument_read_in_the_loop_gets_each_entrys_gradient():
+    data = [0.01 * i for i in range(600)]
+    rolled(lambda xs, w: sum(((x * w).tanh() for x in xs), Value(0.0)), data, 0.7, argnums=(0, 1))
+
+
+def test_every_pass_reading_the_first_pass():
+    def first_read(x, steps=300):
+        first = x * 1.5
+        y = first
+        for _ in range(steps):
+            y = y * 0.999 + first * 0.001
+        return y
+
+    rolled(first_read, 0.8)
+
+
+def test_a_gradient_program_pickles_and_gives_the_same_numbers():
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    at = (1.5, 0.3, 1.0)
+    home = f(*at)
+    shipped = pickle.loads(pickle.dumps(f))
+    assert bits(shipped(*at)) == bits(home)
+    assert shipped._last.program._loops
+
+
+def test_loops_on_the_interpreter_give_the_same_numbers(monkeypatch):
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    rolled_numbers = f(1.5, 0.3, 1.0)
+    monkeypatch.setattr(native_loops, "MIN_NODES", 10**12)
+    interpreted = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    assert bits(interpreted(1.5, 0.3, 1.0)) == bits(rolled_numbers)
+    assert not interpreted._last.program._loops
+
+
+def test_vmap_of_a_gradient_program_is_the_points_one_by_one():
+    from chainrule import vmap
+
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    points = [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(40)]
+    values, grads = vmap(f)(*map(list, zip(*points)))
+    assert f._last.program.gradients == (paths.SMALL_GRAPH == 0)
+    for i, point in enumerate(points):
+        value, gradient = f(*point)
+        assert bits([values[i], *(g[i] for g in grads)]) == bits([value, *gradient])

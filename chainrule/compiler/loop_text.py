@@ -10,6 +10,7 @@ how often it runs), so one compile serves every length of the loop.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ import numpy as np
 from chainrule.compiler import native_kernel
 from chainrule.compiler.symbols import Symbol, Symbols, written
 
-__all__ = ["Body", "lands_inside", "text"]
+__all__ = ["Body", "text"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,44 @@ class Body:
     read_after: Any  # whether its gradient is read after the backward pass (a source's)
     received: Any  # whether a share reaches its gradient through the array (a reader outside the loop's
     # locals: after the loop, an earlier pass, the root's 1); if not, its gradient starts at 0
+
+    def ways(self, k: int) -> list[tuple[str, int, int]]:
+        """How node k reads each of its parents: (way, number, slot at pass 0), as native_loops._how says."""
+        arity = native_kernel.native_rows()[self.codes[k]].arity
+        return [self.reads[c][k] for c in range(arity)]
+
+    def slots(self) -> list[list[str]]:
+        """Per node, per parent: the index of its slot at pass t of the pass whose first slot is j
+        (`j + -3`, `f2 + t * 3`, the fixed reads numbered f0, f1, … in node order)."""
+        fixed = itertools.count()
+        named = []
+        for k in range(self.period):
+            reads = []
+            for way, number, _ in self.ways(k):
+                if way == "fixed":
+                    reads.append(f"f{next(fixed)}" + (f" + t * {number}" if number else ""))
+                else:
+                    reads.append(f"j + {number - self.period if way == 'carried' else number}")
+            named.append(reads)
+        return named
+
+    def fixed(self) -> Any:
+        """The slot at pass 0 of each fixed read, in the order slots() numbers them (int64)."""
+        ways = [way for k in range(self.period) for way in self.ways(k)]
+        return np.array([slot for way, _, slot in ways if way == "fixed"], np.int64)
+
+    @functools.cached_property
+    def in_array(self) -> bool:
+        """Whether run_back keeps every pass's gradients in the array: a read that moves by another
+        stride than the period lands on a node of the loop itself (a pass reading the first pass's
+        node), so its shares would reach the array while a pass's gradients are in locals."""
+        last, stop = self.count - 1, self.begin + self.period * self.count
+        for reads in self.reads:
+            for way, stride, parent in reads:
+                low, high = sorted((parent, parent + stride * last))
+                if way == "fixed" and low < stop and high >= self.begin:
+                    return True
+        return False
 
     def exponent(self, k: int) -> Symbol | None:
         """Node k's exponent, written as the number it is (None: its row has none)."""
@@ -57,18 +96,11 @@ def _backward_lines(body: Body, symbols: Symbols, in_locals: bool) -> list[str]:
     kept in the array only where someone reads it after the pass (a source's); the sums that matter
     are the interpreter's."""
     rows = native_kernel.native_rows()
-    fixed = itertools.count()
-    slots: list[list[tuple[str, str]]] = []  # per node, per parent: (its value's slot, its gradient)
     period = body.period
-    for k in range(period):  # in the forward's order: `fixed` numbers the reads as text() does
-        rule = rows[body.codes[k]]
+    slots: list[list[tuple[str, str]]] = []  # per node, per parent: (its value's slot, its gradient)
+    for k, reads in enumerate(body.slots()):
         parents = []
-        for c in range(rule.arity):
-            way, number, _ = body.reads[c][k]
-            if way == "fixed":
-                slot = f"f{next(fixed)}" + (f" + t * {number}" if number else "")
-            else:
-                slot = f"j + {number - period if way == 'carried' else number}"
+        for (way, number, _), slot in zip(body.ways(k), reads):
             local = {"own": f"g{number}", "carried": f"c{number}"}.get(way) if in_locals else None
             parents.append((slot, local or f"grads[{slot}]"))
         slots.append(parents)
@@ -97,47 +129,29 @@ def _backward_lines(body: Body, symbols: Symbols, in_locals: bool) -> list[str]:
     return lines
 
 
-def lands_inside(body: Body) -> bool:
-    """Whether a read that moves by another stride than the period lands on a node of the loop itself
-    (a pass reading the first pass's node): its shares then go to the array while a pass's gradients
-    are in locals, so the backward pass keeps them all in the array."""
-    last, stop = body.count - 1, body.begin + body.period * body.count
-    for reads in body.reads:
-        for way, stride, parent in reads:
-            low, high = sorted((parent, parent + stride * last))
-            if way == "fixed" and low < stop and high >= body.begin:
-                return True
-    return False
-
-
 def text(body: Body) -> tuple[str, Any]:
     """The loop's functions as the text of a module, and its fixed reads' slots (int64)."""
     rows = native_kernel.native_rows()
     symbols = Symbols()
-    fixed: list[int] = []
     carried: set[int] = set()
     period = body.period
     nodes = []  # per node: its row's text, with {at} where a read of values[slot] gives its point
-    for k in range(period):
-        rule = rows[body.codes[k]]
+    for k, reads in enumerate(body.slots()):
         parents = []
-        for c in range(rule.arity):
-            way, number, parent = body.reads[c][k]
+        for (way, number, _), slot in zip(body.ways(k), reads):
             if way == "own":
                 read = f"v{number}"
             elif way == "carried":
                 carried.add(number)
                 read = f"{{p{number}}}"  # a local for one point, the array for a batch
-            elif way == "behind":
-                read = f"values[j - {-number}{{at}}]"
             else:
-                fixed.append(parent)
-                read = f"values[f{len(fixed) - 1}" + (f" + t * {number}" if number else "") + "{at}]"
+                read = f"values[{slot}{{at}}]"
             parents.append(Symbol(read))
+        rule = rows[body.codes[k]]
         nodes.append((written(rule.value(symbols, parents, body.exponent(k))).text, rule.name))
     one, batch = [], []
     in_array = _backward_lines(body, symbols, in_locals=False)
-    in_locals = [] if lands_inside(body) else _backward_lines(body, symbols, in_locals=True)
+    in_locals = [] if body.in_array else _backward_lines(body, symbols, in_locals=True)
     locals_ = {"at": "", **{f"p{k}": f"p{k}" for k in carried}}
     arrays = {"at": ", p", **{f"p{k}": f"values[j - {period - k}, p]" for k in carried}}
     for k, (value, name) in enumerate(nodes):
@@ -149,6 +163,7 @@ def text(body: Body) -> tuple[str, Any]:
         if body.stored[k] or k in carried:  # a point's pass before is read from the array
             batch.append(f"values[{slot}, p] = v{k}")
     one += [f"p{k} = v{k}" for k in sorted(carried)]
+    fixed = body.fixed()
     before = [f"f{i} = fixed[{i}]" for i in range(len(fixed))]
     # the text holds slots, strides, repr()ed exponents and the table's own names: no user text reaches it
     module = _TEXT.format(
@@ -160,7 +175,7 @@ def text(body: Body) -> tuple[str, Any]:
         batch_body="\n".join(f"            {line}" for line in batch),
         back=_back_text(body, in_locals, in_array, sorted(carried)),
     )
-    return module, np.array(fixed, np.int64)
+    return module, fixed
 
 
 _TEXT = '''\
@@ -198,7 +213,7 @@ def run_back(values, grads, start, count, fixed):
 def _back_text(body: Body, in_locals: list[str], in_array: list[str], carried: list[int]) -> str:
     """run_back's body: the passes from the last down to 1 with their gradients in locals, then pass 0
     (whose reads of the pass before reach slots outside the loop) in the array; or, when a read lands
-    inside the loop (`lands_inside`), every pass in the array."""
+    inside the loop (`Body.in_array`), every pass in the array."""
     period = body.period
     if not in_locals:
         lines = ["for t in range(count - 1, -1, -1):", f"    j = start + t * {period}"]

@@ -182,10 +182,11 @@ def find(
     loops = []
     for begin, period, count in stretches:
         passes = slice(begin, begin + count * period)
-        stored = needed[passes].reshape(count, period).any(axis=0)
-        sends = zip(
-            *(needs[column[passes]].reshape(count, period).any(axis=0).tolist() for column in columns)
-        )
+
+        def in_some_pass(flags: Any, count: int = count, period: int = period) -> Any:
+            return flags.reshape(count, period).any(axis=0)  # per node of the body
+
+        sends = zip(*(in_some_pass(needs[column[passes]]).tolist() for column in columns))
         at = begin - start
         body = loop_text.Body(
             codes[at:],
@@ -194,13 +195,13 @@ def find(
             period,
             count,
             (reads[begin, 0], reads[begin, 1]),
-            stored,
-            list(sends),
-            read[passes].reshape(count, period).any(axis=0),
-            received[passes].reshape(count, period).any(axis=0),
+            stored=in_some_pass(needed[passes]),
+            sends=list(sends),
+            read_after=in_some_pass(read[passes]),
+            received=in_some_pass(received[passes]),
         )
+        from_array = range(period) if body.in_array else np.flatnonzero(body.received).tolist()
         module, fixed = loop_text.text(body)
-        from_array = range(period) if loop_text.lands_inside(body) else np.flatnonzero(body.received).tolist()
         loops.append(Loop(begin, period, count, fixed, module, tuple(from_array)))
     return loops
 

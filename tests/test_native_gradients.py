@@ -33,6 +33,8 @@ def bits(tree):
         return [bits(item) for item in tree]
     if hasattr(tree, "tolist"):
         return bits(tree.tolist())
+    if math.isnan(tree):
+        return "nan"  # a NaN's sign bit is not kept (native.py says why)
     return struct.pack("<d", float(tree))
 
 
@@ -149,3 +151,38 @@ def test_vmap_of_a_gradient_program_is_the_points_one_by_one():
     for i, point in enumerate(points):
         value, gradient = f(*point)
         assert bits([values[i], *(g[i] for g in grads)]) == bits([value, *gradient])
+
+
+def read_after_the_loop(k, x0, steps=300):
+    """The last pass's nodes read again after the loop, and an earlier pass's read by a later one
+    (their gradients reach the loop through the array), and f's value built from both."""
+    x, v, xs = x0, 0.0, []
+    for _ in range(steps):
+        v = v - 0.01 * k * x
+        x = x + 0.01 * v
+        xs.append(x)
+    return x * v + xs[steps // 2] * k + (x - v).tanh()
+
+
+def test_a_second_call_at_another_point_keeps_nothing_of_the_first():
+    """The backward pass zeroes only the gradient entries it reads: a call after another, at another
+    point, must give what a call of its own gives, and the first point again its own numbers."""
+    f = jit(value_and_grad(read_after_the_loop, argnums=(0, 1)), backend="native")
+    first, second = (1.5, 1.0), (0.7, -2.0)
+    for point in (first, second, first, second):
+        assert bits(f(*point)) == bits(value_and_grad(read_after_the_loop, argnums=(0, 1))(*point))
+    assert f._last.program._loops
+
+
+def zero_times_infinity(x, steps=300):
+    """d u ** 0.5/du is inf at u = 0, and the gradient reaching it is 0: the engine's 0 * inf is NaN,
+    and so must the compiled loop's be, not a plausible 0."""
+    y = x
+    for _ in range(steps):
+        y = y * 0.99 + (y * y - y * y) ** 0.5 * 0.0
+    return y
+
+
+def test_zero_times_infinity_in_a_loop_is_the_engines_nan():
+    rolled(zero_times_infinity, 0.8)  # the engine's numbers, NaN for NaN
+    assert math.isnan(value_and_grad(zero_times_infinity)(0.8)[1])  # what the engine says

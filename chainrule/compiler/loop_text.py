@@ -36,8 +36,9 @@ class Body:
     stored: Any  # whether its value must be in the array after the forward pass
     sends: list[tuple[bool, ...]]  # per parent: whether that parent needs its gradient in some pass
     read_after: Any  # whether its gradient is read after the backward pass (a source's)
-    received: Any  # whether a share reaches its gradient through the array (a reader outside the loop's
-    # locals: after the loop, an earlier pass, the root's 1); if not, its gradient starts at 0
+    received: Any  # whether a share reaches its gradient through the array in a pass but the last (a
+    # reader outside the loop's locals: an earlier pass, a later stretch); if not, it starts at 0
+    received_last: Any  # the same in the last pass (readers after the loop, the root's 1)
 
     def ways(self, k: int) -> list[tuple[str, int, int]]:
         """How node k reads each of its parents: (way, number, slot at pass 0), as native_loops._how says."""
@@ -77,6 +78,23 @@ class Body:
                     return True
         return False
 
+    @functools.cached_property
+    def carried(self) -> list[int]:
+        """The nodes the next pass reads (kept in locals from pass to pass), in order."""
+        ways = [way for k in range(self.period) for way in self.ways(k)]
+        return sorted({number for way, number, _ in ways if way == "carried"})
+
+    def from_array(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The nodes whose gradients run_back reads from the array before adding to them, in the
+        passes between the first and the last, and in the last (pass 0 reads every one)."""
+        if self.in_array:
+            return tuple(range(self.period)), tuple(range(self.period))
+        either = [a or b for a, b in zip(self.received, self.received_last)]
+        carried = set(self.carried)
+        middle = [k for k in range(self.period) if (self.received[k] if k in carried else either[k])]
+        last = [k for k in range(self.period) if (self.received_last[k] if k in carried else either[k])]
+        return tuple(middle), tuple(last)
+
     def exponent(self, k: int) -> Symbol | None:
         """Node k's exponent, written as the number it is (None: its row has none)."""
         if not native_kernel.native_rows()[self.codes[k]].exponent:
@@ -97,12 +115,13 @@ def _backward_lines(body: Body, symbols: Symbols, in_locals: bool) -> list[str]:
     are the interpreter's."""
     rows = native_kernel.native_rows()
     period = body.period
-    slots: list[list[tuple[str, str]]] = []  # per node, per parent: (its value's slot, its gradient)
+    slots: list[list[tuple[str, str]]] = []  # per node, per parent: (its value, its gradient)
     for k, reads in enumerate(body.slots()):
         parents = []
         for (way, number, _), slot in zip(body.ways(k), reads):
             local = {"own": f"g{number}", "carried": f"c{number}"}.get(way) if in_locals else None
-            parents.append((slot, local or f"grads[{slot}]"))
+            value = {"own": f"v{number}", "carried": f"p{number}"}.get(way, f"values[{slot}]")
+            parents.append((value, local or f"grads[{slot}]"))
         slots.append(parents)
     lines = []
     for k in reversed(range(period)):
@@ -115,11 +134,7 @@ def _backward_lines(body: Body, symbols: Symbols, in_locals: bool) -> list[str]:
             lines.append(f"grads[{own}] = g{k}")
         if not sent:
             continue
-        variables = {
-            "a": f"values[{slots[k][0][0]}]",
-            "b": f"values[{slots[k][-1][0]}]",
-            "out": f"values[{own}]",
-        }
+        variables = {"a": slots[k][0][0], "b": slots[k][-1][0], "out": f"v{k}"}
         if in_locals:
             lines.append(f"grad = g{k}  # {rule.name}")
         else:
@@ -133,7 +148,7 @@ def text(body: Body) -> tuple[str, Any]:
     """The loop's functions as the text of a module, and its fixed reads' slots (int64)."""
     rows = native_kernel.native_rows()
     symbols = Symbols()
-    carried: set[int] = set()
+    carried = body.carried
     period = body.period
     nodes = []  # per node: its row's text, with {at} where a read of values[slot] gives its point
     for k, reads in enumerate(body.slots()):
@@ -142,7 +157,6 @@ def text(body: Body) -> tuple[str, Any]:
             if way == "own":
                 read = f"v{number}"
             elif way == "carried":
-                carried.add(number)
                 read = f"{{p{number}}}"  # a local for one point, the array for a batch
             else:
                 read = f"values[{slot}{{at}}]"
@@ -158,22 +172,23 @@ def text(body: Body) -> tuple[str, Any]:
         one.append(f"v{k} = {value.format_map(locals_)}  # {name}")
         batch.append(f"v{k} = {value.format_map(arrays)}  # {name}")
         slot = f"j + {k}" if k else "j"
-        if body.stored[k]:
+        if body.stored[k] or k in carried:  # run_back starts a pass again from the pass before's
             one.append(f"values[{slot}] = v{k}")
-        if body.stored[k] or k in carried:  # a point's pass before is read from the array
             batch.append(f"values[{slot}, p] = v{k}")
-    one += [f"p{k} = v{k}" for k in sorted(carried)]
+    again = [f"p{k} = values[j - {period - k}]" for k in carried]
+    again += [f"v{k} = {value.format_map(locals_)}" for k, (value, _) in enumerate(nodes)]
+    one += [f"p{k} = v{k}" for k in carried]
     fixed = body.fixed()
     before = [f"f{i} = fixed[{i}]" for i in range(len(fixed))]
     # the text holds slots, strides, repr()ed exponents and the table's own names: no user text reaches it
     module = _TEXT.format(
         functions="\n".join(f"{name} = COMPILED[{name!r}]" for name in sorted(symbols.used)),
         before="".join(f"    {line}\n" for line in before),
-        carried_in="".join(f"    p{k} = values[start - {period - k}]\n" for k in sorted(carried)),
+        carried_in="".join(f"    p{k} = values[start - {period - k}]\n" for k in carried),
         period=period,
         body="\n".join(f"        {line}" for line in one),
         batch_body="\n".join(f"            {line}" for line in batch),
-        back=_back_text(body, in_locals, in_array, sorted(carried)),
+        back=_back_text(body, [*again, *in_locals], [*again, *in_array]),
     )
     return module, fixed
 
@@ -210,26 +225,28 @@ def run_back(values, grads, start, count, fixed):
 {before}{back}'''
 
 
-def _back_text(body: Body, in_locals: list[str], in_array: list[str], carried: list[int]) -> str:
+def _back_text(body: Body, in_locals: list[str], in_array: list[str]) -> str:
     """run_back's body: the passes from the last down to 1 with their gradients in locals, then pass 0
     (whose reads of the pass before reach slots outside the loop) in the array; or, when a read lands
     inside the loop (`Body.in_array`), every pass in the array."""
-    period = body.period
+    period, carried = body.period, body.carried
     if not in_locals:
         lines = ["for t in range(count - 1, -1, -1):", f"    j = start + t * {period}"]
         return "".join(f"    {line}\n" for line in [*lines, *(f"    {line}" for line in in_array)])
+    middle, last = body.from_array()
 
-    def entry(k: int, at: str) -> str:
-        return f"grads[{at}]" if body.received[k] else "0.0"
+    def entry(k: int, at: str, read: tuple[int, ...]) -> str:
+        return f"grads[{at}]" if k in read else "0.0"
 
-    at_start = [f"g{k} = c{k}" if k in carried else f"g{k} = {entry(k, f'j + {k}')}" for k in range(period)]
+    either = (*middle, *last)
+    at_pass = [f"g{k} = {f'c{k}' if k in carried else entry(k, f'j + {k}', either)}" for k in range(period)]
     lines = [
         f"j = start + (count - 1) * {period}",
-        *(f"c{k} = {entry(k, f'j + {k}')}" for k in carried),
+        *(f"c{k} = {entry(k, f'j + {k}', last)}" for k in carried),
         "for t in range(count - 1, 0, -1):",
         f"    j = start + t * {period}",
-        *(f"    {line}" for line in at_start),
-        *(f"    c{k} = {entry(k, f'j - {period - k}')}" for k in carried),
+        *(f"    {line}" for line in at_pass),
+        *(f"    c{k} = {entry(k, f'j - {period - k}', middle)}" for k in carried),
         *(f"    {line}" for line in in_locals),
         *(f"grads[start + {k}] = c{k}" for k in carried),
         "t = 0",

@@ -177,11 +177,10 @@ class NativeProgram:
         self._backward_runs = needs[self._root] and self._root >= self._start
         self._exponents = {slot[i]: tape.exponents[i] for i in ops}  # exact, for the Python fallback
         self._with_value = tape.with_value
-        kept = None  # None: all kept, for the backward pass
         if tape.outputs is not None:
             self._outputs = _nested(tape.outputs, slot.__getitem__)
-            kept = [self._root, *flat_outputs(self._outputs)]
         self._output_slots = flat_outputs(self._outputs) if tape.outputs is not None else [self._root]
+        kept = [self._root, *self._output_slots]  # (a loop's backward pass computes its values again)
         self._loops = native_loops.find(self._program, self._state, self._start, kept, needs, sorted(sources))
         self._zeroed = native_loops.zeroed(self._start, self._loops)
         self._load_loops()

@@ -43,8 +43,9 @@ class Loop:
     count: int  # passes
     fixed: Any  # int64: the slot at pass 0 of each parent read that is not the pass's own or an earlier one's
     text: str  # the body's functions, as loop_text.py writes them
-    received: tuple[int, ...]  # the body's nodes whose gradients run_back reads from the array (the others:
-    # locals from 0, their entries never read, so a backward pass need not zero them)
+    read_middle: tuple[int, ...]  # the body's nodes whose gradients run_back reads from the array in the
+    read_last: tuple[int, ...]  # passes between the first and the last, and in the last (the others: locals
+    # from 0, their entries never read, so a backward pass need not zero them)
 
     @property
     def stop(self) -> int:
@@ -186,6 +187,8 @@ def find(
         def in_some_pass(flags: Any, count: int = count, period: int = period) -> Any:
             return flags.reshape(count, period).any(axis=0)  # per node of the body
 
+        last = slice(begin + (count - 1) * period, begin + count * period)
+
         sends = zip(*(in_some_pass(needs[column[passes]]).tolist() for column in columns))
         at = begin - start
         body = loop_text.Body(
@@ -198,11 +201,11 @@ def find(
             stored=in_some_pass(needed[passes]),
             sends=list(sends),
             read_after=in_some_pass(read[passes]),
-            received=in_some_pass(received[passes]),
+            received=in_some_pass(received[begin : last.start], count - 1),
+            received_last=received[last],
         )
-        from_array = range(period) if body.in_array else np.flatnonzero(body.received).tolist()
         module, fixed = loop_text.text(body)
-        loops.append(Loop(begin, period, count, fixed, module, tuple(from_array)))
+        loops.append(Loop(begin, period, count, fixed, module, *body.from_array()))
     return loops
 
 
@@ -212,10 +215,12 @@ def zeroed(start: int, loops: list[Loop]) -> list[slice]:
     entries, at = [], start
     for loop in loops:
         entries.append(slice(at, loop.start + loop.period))
-        if len(loop.received) == loop.period:
-            entries.append(slice(loop.start + loop.period, loop.stop))
+        middle, last = loop.start + loop.period, loop.stop - loop.period
+        if len(loop.read_middle) == loop.period:
+            entries.append(slice(middle, last))
         else:
-            entries += [slice(loop.start + loop.period + k, loop.stop, loop.period) for k in loop.received]
+            entries += [slice(middle + k, last, loop.period) for k in loop.read_middle]
+        entries += [slice(last + k, last + k + 1) for k in loop.read_last]
         at = loop.stop
     return [*entries, slice(at, None)]
 

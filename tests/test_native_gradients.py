@@ -123,6 +123,23 @@ def test_every_pass_reading_the_first_pass():
     rolled(first_read, 0.8)
 
 
+def half_rate_read(x, steps=300):
+    """Each pass reads the node of the pass half as far along: a read that moves by another stride
+    than the loop's and lands inside the loop, so run_back keeps every pass's gradients in the array."""
+    y = x * 1.0
+    ys = [y]
+    for i in range(steps):
+        y = y * 0.999 + ys[i // 2] * 0.001
+        ys.append(y)
+    return y
+
+
+def test_a_read_landing_inside_the_loop_keeps_the_gradients_in_the_array():
+    compiled = (rolled if paths.SMALL_GRAPH == 0 else agree)(half_rate_read, 0.8)
+    if paths.SMALL_GRAPH == 0:  # (the gradient's graph of it has no loop the finder rolls)
+        assert any(loop.in_array for loop in compiled._last.program._loops), "no loop of the kind tested"
+
+
 def test_a_gradient_program_pickles_and_gives_the_same_numbers():
     f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
     at = (1.5, 0.3, 1.0)
@@ -141,16 +158,37 @@ def test_loops_on_the_interpreter_give_the_same_numbers(monkeypatch):
     assert not interpreted._last.program._loops
 
 
-def test_vmap_of_a_gradient_program_is_the_points_one_by_one():
+@pytest.mark.parametrize("together", [True, False], ids=["chunks of points", "point by point"])
+def test_vmap_of_a_gradient_program_is_the_points_one_by_one(together, monkeypatch):
+    """A gradient's program runs a batch in chunks of points through both passes (batch_kernel's
+    chunk functions, the loops' batch bodies; the last chunk short), or, past batch_kernel.CACHED,
+    point by point: either way each point's numbers are those of its own call, to the bit."""
     from chainrule import vmap
+    from chainrule.compiler import batch, batch_kernel
 
-    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
-    points = [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(40)]
-    values, grads = vmap(f)(*map(list, zip(*points)))
-    assert f._last.program.gradients == (paths.SMALL_GRAPH == 0)
-    for i, point in enumerate(points):
-        value, gradient = f(*point)
-        assert bits([values[i], *(g[i] for g in grads)]) == bits([value, *gradient])
+    if not together:
+        monkeypatch.setattr(batch_kernel, "CACHED", 0)
+    chunked, in_chunks = [], batch._in_chunks
+    monkeypatch.setattr(batch, "_in_chunks", lambda *args: chunked.append(in_chunks(*args)))
+    cases = [
+        (oscillator, (0, 1, 2), [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(70)]),
+        (read_after_the_loop, (0, 1), [(1.5 - 0.01 * i, 1.0 + 0.02 * i) for i in range(70)]),
+        (half_rate_read, 0, [(0.8 + 0.01 * i,) for i in range(70)]),
+        (lambda x, y: x * 3.0, (0, 1), [(0.1 * i, 2.0) for i in range(70)]),  # y unused: 0.0
+        (lambda x: Value(4.0) + 0.0 * x, 0, [(0.1 * i,) for i in range(70)]),
+    ]
+    for fn, argnums, points in cases:
+        f = jit(value_and_grad(fn, argnums=argnums), backend="native")
+        chunked.clear()
+        values, grads = vmap(f)(*map(list, zip(*points)))
+        program = f._last.program
+        assert program.gradients == (paths.SMALL_GRAPH == 0)
+        if program.gradients or program._loops:  # (else: batch_kernel's forward_batch)
+            assert bool(chunked) == together, "the batch did not run as its size says"
+        for i, point in enumerate(points):
+            value, gradient = f(*point)
+            batched = [g[i] for g in grads] if isinstance(grads, tuple) else grads[i]
+            assert bits([values[i], batched]) == bits([value, gradient]), (fn, point)
 
 
 def read_after_the_loop(k, x0, steps=300):

@@ -203,9 +203,9 @@ def test_random_loops_give_the_engines_numbers(case):
 
 @pytest.mark.parametrize("together", [True, False], ids=["chunks of points", "point by point"])
 def test_vmap_of_a_program_with_loops_is_the_points_one_by_one(together, monkeypatch):
-    """A small program's points run in chunks through the loops' batch bodies (a small f's gradient is
-    its gradient's graph); a big one's one at a time through their bodies for one point
-    (batch_kernel.CACHED decides): each the calls' numbers."""
+    """A small program's points run in chunks through the loops' batch bodies (a gradient's program
+    through their backward batch bodies too); a big one's one at a time through their bodies for one
+    point (batch_kernel.CACHED decides): each the calls' numbers."""
     from chainrule import vmap
     from chainrule.compiler import batch, batch_kernel
 
@@ -214,13 +214,13 @@ def test_vmap_of_a_program_with_loops_is_the_points_one_by_one(together, monkeyp
     forward = jit(lambda k, c, x0: (oscillator(k, c, x0),), backend="native")
     both = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
     points = [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(150)]  # 3 chunks of 64
-    chunked, run_batch = [], batch._with_loops
-    monkeypatch.setattr(batch, "_with_loops", lambda *args: chunked.append(run_batch(*args)))
+    chunked, run_batch = [], batch._in_chunks
+    monkeypatch.setattr(batch, "_in_chunks", lambda *args: chunked.append(run_batch(*args)))
     (values,) = vmap(forward)(*map(list, zip(*points)))
     assert bool(chunked) == together, "the batch did not run as its size says"
     assert forward._last.program._loops
     outputs, grads = vmap(both)(*map(list, zip(*points)))
-    assert both._last.program._loops and len(chunked) == 2 * together
+    assert both._last.program._loops and len(chunked) == 2 * together  # (its gradient: f alone)
     for i, point in enumerate(points):
         value, grad = both(*point)
         assert bits([values[i], outputs[i], *(g[i] for g in grads)]) == bits([value, value, *grad])

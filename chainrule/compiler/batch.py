@@ -146,12 +146,15 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
         outputs = program._outputs if program.several else program._root
         slots = np.array(flat_outputs(outputs), dtype=np.int64)
         results = np.empty((len(numbers), len(slots)))
+    # a chunk's columns stay in the cache (a gradient's program has a row of gradients too), or its
+    # points run one by one: measured, a chunk of a big program's points out of the cache took longer
+    in_cache = min(batch_kernel.CHUNK, batch_kernel.CACHED // (len(base) * (2 if program.gradients else 1)))
     try:
         with _ONE_BATCH_AT_A_TIME:
-            if program.gradients or (program._loops and len(base) * batch_kernel.CHUNK > batch_kernel.CACHED):
+            if (program.gradients or program._loops) and in_cache < batch_kernel.CHUNK_LEAST:
                 _point_by_point(program, base, points, results)
-            elif program._loops:
-                _with_loops(program, module.forward_chunk, base, points, slots, results)
+            elif program.gradients or program._loops:
+                _in_chunks(program, module, base, points, results, in_cache)
             else:
                 chunk = max(1, min(batch_kernel.CHUNK, batch_kernel.SCRATCH // len(base)))
                 start = program._start
@@ -184,32 +187,68 @@ def _point_by_point(program: Any, base: Any, points: Any, results: Any) -> None:
         list(pool.map(run_points, range(threads)))
 
 
-def _with_loops(program: Any, interpret: Any, base: Any, points: Any, slots: Any, results: Any) -> None:
-    """The batch of a small program with loops: chunks of points together (interpret, the
-    interpreter's stretches, and the loops' batch bodies in turn), the chunks shared among threads.
-    (A big one runs its points one by one: measured, a chunk of a big program's points, out of the
-    cache, took longer than its points one by one.)"""
-    from chainrule.compiler import batch_kernel, native_kernel, native_loops
+def _in_chunks(program: Any, module: Any, base: Any, points: Any, results: Any, chunk: int) -> None:
+    """The batch of a program with loops or gradients: chunks of points together (the interpreter's
+    stretches by batch_kernel's chunk functions, the loops by their bodies' batch forms, each in
+    turn), the chunks shared among threads. A gradient's program then runs its backward pass the
+    same way and gives each point's value and its sources' gradients, as its calls do."""
+    from chainrule.compiler import native_kernel, native_loops
     from chainrule.compiler.native import np
 
-    inputs, start, size, threads = program._inputs, program._start, len(base), os.cpu_count() or 1
-    batch_runs = [native_loops.function(loop, "run_batch") for loop in program._loops]
+    inputs, start, size = program._inputs, program._start, len(base)
+    threads = min(os.cpu_count() or 1, -(-len(points) // chunk))
+    scratch = [_scratch((size, chunk), np) for _ in range(2 * threads)]
+    forward_runs = [native_loops.function(loop, "run_batch") for loop in program._loops]
+    back_runs = [native_loops.function(loop, "run_back_batch") for loop in program._loops]
     exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
+    root, code = program._root, program._program
+    outputs = program._output_slots
 
-    def run_chunk(lo: int) -> None:
-        hi = min(len(points), lo + batch_kernel.CHUNK)
-        values = np.empty((size, hi - lo))  # the op nodes' rows are written before they are read
+    def run_chunks(first: int) -> None:
+        # a thread's arrays: the leaves' rows are written once, the op nodes' rows are written before
+        # they are read, and the gradients' rows a pass reads are zeroed at each chunk
+        values, grads = scratch[2 * first], scratch[2 * first + 1]
         values[:start] = base[:start, None]
-        values[:inputs] = points[lo:hi].T
 
-        def interpret_chunk(a: int, b: int) -> None:
-            interpret(program._program, exponent, values, a, b)
+        def forward(a: int, b: int) -> None:
+            module.forward_chunk(code, exponent, values, a, b)
 
-        native_loops.run_stretches(program._loops, batch_runs, start, size, interpret_chunk, (values,))
-        results[lo:hi] = values[slots].T
+        def backward(low: int, stop: int) -> None:
+            module.backward_chunk(code, exponent, values, grads, low, stop - 1)
+
+        for lo in range(first * chunk, len(points), threads * chunk):
+            hi = min(len(points), lo + chunk)
+            values[:inputs, : hi - lo] = points[lo:hi].T
+            values[:inputs, hi - lo :] = points[hi - 1, :, None]  # a short chunk: its last point again
+            native_loops.run_stretches(program._loops, forward_runs, start, size, forward, (values,))
+            if not program.gradients:
+                results[lo:hi] = values[outputs, : hi - lo].T
+                continue
+            for entries in program._zeroed:
+                grads[entries] = 0.0
+            grads[root] += 1.0
+            if program._backward_runs:
+                arrays = (values, grads)
+                native_loops.run_stretches(program._loops, back_runs, start, size, backward, arrays, True)
+            found = [np.zeros(chunk) if s is None else grads[s] for s in program._sources]
+            columns = np.array([values[root], *found] if program._with_value else found)
+            results[lo:hi] = columns[:, : hi - lo].T
 
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(run_chunk, range(0, len(points), batch_kernel.CHUNK)))
+        list(pool.map(run_chunks, range(threads)))
+    _SPARE.clear()  # kept for the next batch of this shape: only the latest shape's
+    _SPARE[size, chunk] = scratch
+
+
+# A batch's arrays, kept for the next (its pages already mapped: the first touch of a fresh array's
+# pages took a third of a small batch's time): at most a few times batch_kernel.CACHED floats, for
+# the latest shape only; taken and given back under _ONE_BATCH_AT_A_TIME.
+_SPARE: dict[tuple[int, int], list[Any]] = {}
+
+
+def _scratch(shape: tuple[int, int], np: Any) -> Any:
+    spare = _SPARE.get(shape)
+    return spare.pop() if spare else np.empty(shape)
 
 
 def _plain(spec: Any) -> bool:

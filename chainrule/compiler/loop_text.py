@@ -102,14 +102,15 @@ class Body:
         return written(float(self.exponents[k : k + 1].view(np.float64)[0]))
 
 
-def _backward_lines(body: Body, symbols: Symbols, in_locals: bool) -> list[str]:
+def _backward_lines(body: Body, symbols: Symbols, in_locals: bool, at: str) -> list[str]:
     """A pass's backward body: its nodes from the last, each adding its row's shares (the interpreter's
     text) into its parents' gradients, at `grads[j + k]` for node k of the pass whose first slot is j.
 
     in_locals: the gradients of this pass's nodes are locals `g{k}`, those of the pass before's nodes
     that this pass reads are `c{k}`; `run_back` loads each from the array once every share from a
     higher slot is in, so the sums add in the interpreter's order. Either way a parent moving by any
-    other stride is at its first slot plus t times its stride. A share goes to its parent where that
+    other stride is at its first slot plus t times its stride (`at`: ", p" for a chunk's point p,
+    or ""). A share goes to its parent where that
     parent needs its gradient in some pass (a parameter's, not the data's), and a node's gradient is
     kept in the array only where someone reads it after the pass (a source's); the sums that matter
     are the interpreter's."""
@@ -120,8 +121,8 @@ def _backward_lines(body: Body, symbols: Symbols, in_locals: bool) -> list[str]:
         parents = []
         for (way, number, _), slot in zip(body.ways(k), reads):
             local = {"own": f"g{number}", "carried": f"c{number}"}.get(way) if in_locals else None
-            value = {"own": f"v{number}", "carried": f"p{number}"}.get(way, f"values[{slot}]")
-            parents.append((value, local or f"grads[{slot}]"))
+            value = {"own": f"v{number}", "carried": f"p{number}"}.get(way, f"values[{slot}{at}]")
+            parents.append((value, local or f"grads[{slot}{at}]"))
         slots.append(parents)
     lines = []
     for k in reversed(range(period)):
@@ -131,14 +132,14 @@ def _backward_lines(body: Body, symbols: Symbols, in_locals: bool) -> list[str]:
             (target, share) for (_, target), share, sends in zip(slots[k], shares, body.sends[k]) if sends
         ]
         if in_locals and body.read_after[k]:  # a source's gradient, complete at its turn
-            lines.append(f"grads[{own}] = g{k}")
+            lines.append(f"grads[{own}{at}] = g{k}")
         if not sent:
             continue
         variables = {"a": slots[k][0][0], "b": slots[k][-1][0], "out": f"v{k}"}
         if in_locals:
             lines.append(f"grad = g{k}  # {rule.name}")
         else:
-            lines.append(f"grad = grads[{own}]  # {rule.name}")
+            lines.append(f"grad = grads[{own}{at}]  # {rule.name}")
         lines += native_kernel.loads([share for _, share in sent], variables)
         lines += [native_kernel.added(target, share) for target, share in sent]
     return lines
@@ -164,8 +165,6 @@ def text(body: Body) -> tuple[str, Any]:
         rule = rows[body.codes[k]]
         nodes.append((written(rule.value(symbols, parents, body.exponent(k))).text, rule.name))
     one, batch = [], []
-    in_array = _backward_lines(body, symbols, in_locals=False)
-    in_locals = [] if body.in_array else _backward_lines(body, symbols, in_locals=True)
     locals_ = {"at": "", **{f"p{k}": f"p{k}" for k in carried}}
     arrays = {"at": ", p", **{f"p{k}": f"values[j - {period - k}, p]" for k in carried}}
     for k, (value, name) in enumerate(nodes):
@@ -175,9 +174,14 @@ def text(body: Body) -> tuple[str, Any]:
         if body.stored[k] or k in carried:  # run_back starts a pass again from the pass before's
             one.append(f"values[{slot}] = v{k}")
             batch.append(f"values[{slot}, p] = v{k}")
-    again = [f"p{k} = values[j - {period - k}]" for k in carried]
-    again += [f"v{k} = {value.format_map(locals_)}" for k, (value, _) in enumerate(nodes)]
     one += [f"p{k} = v{k}" for k in carried]
+    backs = {}
+    for at in ("", ", p"):  # a point's backward pass, a chunk's
+        again = [f"p{k} = values[j - {period - k}{at}]" for k in carried]
+        again += [f"v{k} = {value.format_map({**locals_, 'at': at})}" for k, (value, _) in enumerate(nodes)]
+        in_array = _backward_lines(body, symbols, False, at)
+        in_locals = [] if body.in_array else _backward_lines(body, symbols, True, at)
+        backs[at] = _back_text(body, again, in_locals, in_array, at)
     fixed = body.fixed()
     before = [f"f{i} = fixed[{i}]" for i in range(len(fixed))]
     # the text holds slots, strides, repr()ed exponents and the table's own names: no user text reaches it
@@ -188,7 +192,8 @@ def text(body: Body) -> tuple[str, Any]:
         period=period,
         body="\n".join(f"        {line}" for line in one),
         batch_body="\n".join(f"            {line}" for line in batch),
-        back=_back_text(body, [*again, *in_locals], [*again, *in_array]),
+        back=backs[""],
+        back_batch=backs[", p"],
     )
     return module, fixed
 
@@ -196,8 +201,9 @@ def text(body: Body) -> tuple[str, Any]:
 _TEXT = '''\
 """A loop's body, generated by chainrule/compiler/loop_text.py: a line per node of a pass; `run` for
 one point, `run_batch` for a chunk of points (values with a column per point), `run_back` for a
-point's backward pass."""
+point's backward pass, `run_back_batch` for a chunk's."""
 
+import numpy as np
 from numba import njit
 
 from chainrule.compiler.native_math import COMPILED
@@ -222,35 +228,59 @@ def run_batch(values, start, count, fixed):
 
 @njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)
 def run_back(values, grads, start, count, fixed):
-{before}{back}'''
+{before}{back}
+
+@njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)
+def run_back_batch(values, grads, start, count, fixed):
+{before}{back_batch}'''
 
 
-def _back_text(body: Body, in_locals: list[str], in_array: list[str]) -> str:
-    """run_back's body: the passes from the last down to 1 with their gradients in locals, then pass 0
-    (whose reads of the pass before reach slots outside the loop) in the array; or, when a read lands
-    inside the loop (`Body.in_array`), every pass in the array."""
+def _back_text(body: Body, again: list[str], in_locals: list[str], in_array: list[str], at: str) -> str:
+    """run_back's body, each pass first computing its values again (`again`): the passes from the
+    last down to 1 with their gradients in locals, then pass 0 (whose reads of the pass before reach
+    slots outside the loop) in the array; or, when a read lands inside the loop (`Body.in_array`),
+    every pass in the array. For a chunk (`at` ", p") each pass runs point after point, and the
+    gradients a pass hands the pass before wait in `carry`, a row each."""
     period, carried = body.period, body.carried
-    if not in_locals:
+
+    def per_point(lines: list[str]) -> list[str]:
+        if not at or not lines:
+            return lines
+        return ["for p in range(values.shape[1]):", *(f"    {line}" for line in lines)]
+
+    if body.in_array:
         lines = ["for t in range(count - 1, -1, -1):", f"    j = start + t * {period}"]
-        return "".join(f"    {line}\n" for line in [*lines, *(f"    {line}" for line in in_array)])
+        lines += [f"    {line}" for line in per_point([*again, *in_array])]
+        return "".join(f"    {line}\n" for line in lines)
     middle, last = body.from_array()
 
-    def entry(k: int, at: str, read: tuple[int, ...]) -> str:
-        return f"grads[{at}]" if k in read else "0.0"
+    def entry(k: int, slot: str, read: tuple[int, ...]) -> str:
+        return f"grads[{slot}{at}]" if k in read else "0.0"
 
     either = (*middle, *last)
-    at_pass = [f"g{k} = {f'c{k}' if k in carried else entry(k, f'j + {k}', either)}" for k in range(period)]
+    at_pass = [f"g{k} = {entry(k, f'j + {k}', either)}" for k in range(period) if k not in carried]
+    at_pass += [f"g{k} = c{k}" for k in carried]
+    # a point's carried gradients are locals through its passes; a chunk's, rows of carry
+    handed_in = [f"c{k} = carry[{i}, p]" for i, k in enumerate(carried)] if at else []
+    handed_on = [f"carry[{i}, p] = c{k}" for i, k in enumerate(carried)] if at else []
+    pass_lines = [
+        *handed_in,
+        *at_pass,
+        *(f"c{k} = {entry(k, f'j - {period - k}', middle)}" for k in carried),
+        *again,
+        *in_locals,
+        *handed_on,
+    ]
     lines = [
+        *([f"carry = np.empty(({len(carried)}, values.shape[1]))"] if at else []),
         f"j = start + (count - 1) * {period}",
-        *(f"c{k} = {entry(k, f'j + {k}', last)}" for k in carried),
+        *per_point([*(f"c{k} = {entry(k, f'j + {k}', last)}" for k in carried), *handed_on]),
         "for t in range(count - 1, 0, -1):",
         f"    j = start + t * {period}",
-        *(f"    {line}" for line in at_pass),
-        *(f"    c{k} = {entry(k, f'j - {period - k}', middle)}" for k in carried),
-        *(f"    {line}" for line in in_locals),
-        *(f"grads[start + {k}] = c{k}" for k in carried),
+        *(f"    {line}" for line in per_point(pass_lines)),
+        *per_point([*handed_in, *(f"grads[start + {k}{at}] = c{k}" for k in carried)]),
         "t = 0",
         "j = start",
-        *in_array,
+        *per_point([*again, *in_array]),
     ]
     return "".join(f"    {line}\n" for line in lines)

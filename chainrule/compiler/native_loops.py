@@ -43,6 +43,7 @@ class Loop:
     count: int  # passes
     fixed: Any  # int64: the slot at pass 0 of each parent read that is not the pass's own or an earlier one's
     text: str  # the body's functions, as loop_text.py writes them
+    in_array: bool  # run_back keeps every pass's gradients in the array (loop_text.Body.in_array)
     read_middle: tuple[int, ...]  # the body's nodes whose gradients run_back reads from the array in the
     read_last: tuple[int, ...]  # passes between the first and the last, and in the last (the others: locals
     # from 0, their entries never read, so a backward pass need not zero them)
@@ -205,7 +206,7 @@ def find(
             received_last=received[last],
         )
         module, fixed = loop_text.text(body)
-        loops.append(Loop(begin, period, count, fixed, module, *body.from_array()))
+        loops.append(Loop(begin, period, count, fixed, module, body.in_array, *body.from_array()))
     return loops
 
 
@@ -220,9 +221,18 @@ def zeroed(start: int, loops: list[Loop]) -> list[slice]:
             entries.append(slice(middle, last))
         else:
             entries += [slice(middle + k, last, loop.period) for k in loop.read_middle]
-        entries += [slice(last + k, last + k + 1) for k in loop.read_last]
+        if loop.read_last:  # the whole pass: a slice or two instead of one per node
+            entries.append(slice(last + min(loop.read_last), loop.stop))
         at = loop.stop
-    return [*entries, slice(at, None)]
+    entries.append(slice(at, None))
+    joined = [entries[0]]
+    for entry in entries[1:]:  # a slice that goes on where the one before stops: one slice
+        before = joined[-1]
+        if before.step is None and entry.step is None and before.stop == entry.start:
+            joined[-1] = slice(before.start, entry.stop)
+        else:
+            joined.append(entry)
+    return joined
 
 
 def run_stretches(

@@ -97,10 +97,12 @@ def _flattened(out: Any, outputs: list[Any]) -> Any:
     return out
 
 
-# Nodes of f below which a native jit of its gradient compiles the gradient's graph instead (a forward
-# program, whose vmap is one native call over chunks of points, where a backward pass's vmap runs point
-# by point: measured on the oscillator at 500 steps, 7,000 nodes, 0.5 of 1,000 calls' time, not 1.5)
-SMALL_GRAPH = 10_000
+# Nodes of f below which a native jit of its gradient compiles the gradient's graph instead: a forward
+# program, whose vmap is one numba call (prange over chunks) where a backward pass's is a few calls a
+# chunk. Measured side by side: a 10-node f's vmap of 1,000 points 0.85 ms that way, 2.6 ms the other,
+# and a call 8 us, not 10; the oscillator at 200 and 500 steps (2,800 and 7,000 nodes) already faster
+# by its own backward pass (vmap 4.3 and 6.3 ms, not 4.9 and 9.6; a call about the same)
+SMALL_GRAPH = 1_000
 
 
 def _fewer_nodes(root: Value, limit: int) -> bool:

@@ -34,6 +34,7 @@ from chainrule.compiler.python_code import unpacker
 from chainrule.compiler.tape import Tape
 from chainrule.engine import Value
 from chainrule.rules import FLOATS, Rule
+from chainrule.runtime import collector
 from chainrule.runtime.extras import require
 
 np = require("numpy", "native", 'jit(fn, backend="native")')
@@ -146,36 +147,44 @@ class NativeProgram:
         else:
             for s in range(inputs, self._live_end):
                 needs[s] = True
-        column = {row: [0] * size for row in native_kernel.PROGRAM_ROWS}
-        exponent = [0.0] * size
+        # the op nodes in tape order take the last slots in turn; their parents are earlier slots
+        start, rules, parents_of = self._start, tape.rules, tape.parents
+        first = [slot[parents_of[i][0]] for i in ops]
+        second = [slot[parents_of[i][-1]] for i in ops]  # a unary op's second is its first
+        for s, a, b in zip(range(start, size), first, second):  # a source's already True
+            needs[s] = needs[s] or needs[a] or needs[b]
         codes = _codes()
-        self._in_python: dict[int, tuple[Rule, list[int]]] = {}  # the nodes Python computes
-        self._needs = needs
-        for i in ops:
-            s, rule, parents = slot[i], tape.rules[i], [slot[p] for p in tape.parents[i]]
-            assert rule is not None  # an op node
-            a, b = parents[0], parents[-1]
-            needs[s] = s in sources or any(needs[p] for p in parents)
-            code = codes.get(rule.name, native_kernel.PYTHON)
-            if code == native_kernel.PYTHON:
-                self._in_python[s] = (rule, parents)
-            column["CODE"][s] = code
+        names = [rules[i].name for i in ops]  # type: ignore[union-attr]
+        code = np.array([codes.get(name, native_kernel.PYTHON) for name in names], np.int64)
+        two = np.array([len(parents_of[i]) == 2 for i in ops], bool)
+        a, b, need = np.array(first, np.int64), np.array(second, np.int64), np.array(needs)
+        own = np.arange(start, size)
+        columns = {  # the op nodes' columns (a leaf's are 0)
+            "CODE": code,
             # a node fires when a parent needs its share (a source, whose gradient is read after the
             # pass, must not send its parents' unneeded shares to its own entry)
-            column["BACK_CODE"][s] = code if any(needs[p] for p in parents) else native_kernel.SKIP
-            column["FIRST"][s], column["SECOND"][s] = a, b
-            column["TO_FIRST"][s] = a if needs[a] else s  # its own entry: nobody reads it again
-            column["TO_SECOND"][s] = b if needs[b] and rule.arity == 2 else s
-            n = tape.exponents[i]
-            exponent[s] = n if n is not None else 0.0
-        self._program = np.array([column[row] for row in native_kernel.PROGRAM_ROWS], np.uint32)
+            "BACK_CODE": np.where(need[a] | need[b], code, native_kernel.SKIP),
+            "FIRST": a,
+            "SECOND": b,
+            "TO_FIRST": np.where(need[a], a, own),  # its own entry: nobody reads it again
+            "TO_SECOND": np.where(need[b] & two, b, own),
+        }
+        self._program = np.zeros((len(native_kernel.PROGRAM_ROWS), size), np.uint32)
+        for row, name in zip(self._program, native_kernel.PROGRAM_ROWS):
+            row[start:] = columns[name]
         self._state = np.zeros((len(native_kernel.STATE_ROWS), size))
         rows = dict(zip(native_kernel.STATE_ROWS, self._state))
         self._values, self._grads = rows["VALUES"], rows["GRADS"]
-        rows["EXPONENT"][:] = exponent
+        rows["EXPONENT"][start:] = [0.0 if n is None else n for n in (tape.exponents[i] for i in ops)]
         self._values[[slot[i] for i, _ in constants]] = [leaf.data for _, leaf in constants]
-        self._backward_runs = needs[self._root] and self._root >= self._start
-        self._exponents = {slot[i]: tape.exponents[i] for i in ops}  # exact, for the Python fallback
+        self._backward_runs = needs[self._root] and self._root >= start
+        self._in_python: dict[int, tuple[Rule, list[int]]] = {}  # the nodes Python computes
+        self._exponents: dict[int, float | None] = {}  # theirs, exact, for the Python fallback
+        self._needs = needs
+        for k in np.flatnonzero(code == native_kernel.PYTHON).tolist():
+            i = ops[k]
+            self._in_python[start + k] = (rules[i], [slot[p] for p in parents_of[i]])
+            self._exponents[start + k] = tape.exponents[i]
         self._with_value = tape.with_value
         if tape.outputs is not None:
             self._outputs = _nested(tape.outputs, slot.__getitem__)
@@ -258,7 +267,8 @@ class NativeProgram:
         numbers = self.unpack(args)
         with self._lock:
             if self._tape is not None:
-                self._layout(self._tape)
+                with collector.paused():  # (runtime/collector.py: the tape's tuples are many objects)
+                    self._layout(self._tape)
                 self._tape = None
             data = [leaf.data for leaf in self._live]
             call, self._current = next(self._calls), 0

@@ -175,6 +175,12 @@ def test_vmap_of_a_gradient_program_is_the_points_one_by_one(together, monkeypat
         (read_after_the_loop, (0, 1), [(1.5 - 0.01 * i, 1.0 + 0.02 * i) for i in range(70)]),
         (half_rate_read, 0, [(0.8 + 0.01 * i,) for i in range(70)]),
         (lambda x, y: x * 3.0, (0, 1), [(0.1 * i, 2.0) for i in range(70)]),  # y unused: 0.0
+        # rows that call functions, with a share for each parent: a / b, a ** b, atan2
+        (
+            lambda x, y: x / y + (x * x) ** y + cmath.atan2(x, y),
+            (0, 1),
+            [(1.0 + 0.1 * i, 0.5) for i in range(70)],
+        ),
         (lambda x: Value(4.0) + 0.0 * x, 0, [(0.1 * i,) for i in range(70)]),
     ]
     for fn, argnums, points in cases:

@@ -4,8 +4,9 @@
 leading batch axis (a list, a tuple or a numpy array, one entry per point, each entry what f takes), and
 each number of f's result becomes a list (a numpy array if any argument was one) of that number at every
 point, nested as f nests its result. For `f = jit(g, backend="native")` the whole batch runs natively,
-spread over the machine's cores (a forward program's in one call of batch_kernel.py, a gradient's
-point by point, a thread per core): the numbers are those of the calls one by one, to the bit. Any
+spread over the machine's cores (a forward program's in one call of batch_kernel.py; one with loops,
+or a gradient's, in chunks of points on a thread per core, or point by point if a chunk would not
+fit in the cache): the numbers are those of the calls one by one, to the bit. Any
 other f, or a point the batched pass cannot take (another argument shape, an op Python computes, a
 number where floatmath would raise), is called point by point: the same numbers and errors.
 """

@@ -12,7 +12,7 @@ import struct
 import numpy as np
 import pytest
 
-from chainrule import Value, grad, jit, value_and_grad
+from chainrule import Value, grad, jit, primitive, value_and_grad
 from chainrule import math as cmath
 from chainrule.compiler import native_loops, paths
 
@@ -83,6 +83,27 @@ def test_a_branch_on_the_data_is_guarded():
 
 def test_nodes_python_computes_fire_in_the_backward_pass():
     agree(lambda x, y: cmath.gamma(x) * cmath.hypot(x, y) + cmath.lgamma(y), 2.5, 1.5, argnums=(0, 1))
+
+
+@primitive(lambda a, b, c, out: b * c, lambda a, b, c, out: a * c, lambda a, b, c, out: a * b)
+def product_of_three(a, b, c):
+    return a * b * c
+
+
+def test_a_primitive_of_three_arguments_sends_its_middle_parent_its_share():
+    """The only path to x runs through the middle argument of a user's primitive (Python fires it)."""
+
+    def f(x):
+        s = x * 1.0
+        for _ in range(400):
+            s = s * 0.999 + 0.001
+        return product_of_three(2.0, s, 5.0)
+
+    agree(f, 1.5)
+    w = Value(0.7)
+    out = jit(lambda x: product_of_three(x, w * 1.0, x), backend="native")(2.0)
+    out.backward()
+    assert w.grad == 4.0 == 2.0 * 2.0  # d(x · w · x)/dw at x = 2
 
 
 def rolled(fn, *args, argnums=0):
@@ -172,6 +193,7 @@ def test_vmap_of_a_gradient_program_is_the_points_one_by_one(together, monkeypat
     monkeypatch.setattr(batch, "_in_chunks", lambda *args: chunked.append(in_chunks(*args)))
     cases = [
         (oscillator, (0, 1, 2), [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(70)]),
+        (three_back_then_another_loop, (0, 1), [(0.8 + 0.01 * i, 0.3 - 0.001 * i) for i in range(70)]),
         (read_after_the_loop, (0, 1), [(1.5 - 0.01 * i, 1.0 + 0.02 * i) for i in range(70)]),
         (half_rate_read, 0, [(0.8 + 0.01 * i,) for i in range(70)]),
         (lambda x, y: x * 3.0, (0, 1), [(0.1 * i, 2.0) for i in range(70)]),  # y unused: 0.0
@@ -185,16 +207,31 @@ def test_vmap_of_a_gradient_program_is_the_points_one_by_one(together, monkeypat
     ]
     for fn, argnums, points in cases:
         f = jit(value_and_grad(fn, argnums=argnums), backend="native")
-        chunked.clear()
-        values, grads = vmap(f)(*map(list, zip(*points)))
-        program = f._last.program
-        assert program.gradients == (paths.SMALL_GRAPH == 0)
-        if program.gradients or program._loops:  # (else: batch_kernel's forward_batch)
-            assert bool(chunked) == together, "the batch did not run as its size says"
-        for i, point in enumerate(points):
-            value, gradient = f(*point)
-            batched = [g[i] for g in grads] if isinstance(grads, tuple) else grads[i]
-            assert bits([values[i], batched]) == bits([value, gradient]), (fn, point)
+        slope = jit(grad(fn, argnums=argnums), backend="native")
+        for batch_points in (points, [tuple(0.9 * x for x in point) for point in points]):
+            chunked.clear()  # (a second batch, at other points, must keep nothing of the first)
+            values, grads = vmap(f)(*map(list, zip(*batch_points)))
+            slopes = vmap(slope)(*map(list, zip(*batch_points)))
+            program = f._last.program
+            assert program.gradients == (paths.SMALL_GRAPH == 0)
+            if program.gradients or program._loops:  # (else: batch_kernel's forward_batch)
+                assert bool(chunked) == together, "the batch did not run as its size says"
+            for i, point in enumerate(batch_points):
+                value, gradient = f(*point)
+                batched = [g[i] for g in grads] if isinstance(grads, tuple) else grads[i]
+                alone = [g[i] for g in slopes] if isinstance(slopes, tuple) else slopes[i]
+                assert bits([values[i], batched, alone]) == bits([value, gradient, gradient]), (fn, point)
+
+
+def three_back_then_another_loop(x, w, steps=300):
+    """Each pass reads the pass three back; a second loop reads the first's passes in reverse."""
+    ys = [x * 1.0, x * 0.5, x * 0.25]
+    for _ in range(steps):
+        ys.append(ys[-1] * 0.998 + ys[-3] * w)
+    total = x * 0.0
+    for y in reversed(ys):
+        total = (total + y).tanh()
+    return total
 
 
 def read_after_the_loop(k, x0, steps=300):

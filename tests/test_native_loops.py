@@ -180,7 +180,8 @@ def outcome(run):
 
 @given(loops())
 def test_random_loops_give_the_engines_numbers(case):
-    from chainrule.compiler import native_loops
+    from chainrule import vmap
+    from chainrule.compiler import batch_kernel, native_loops, paths
 
     body, steps = case
     fn = looped(body, steps)
@@ -191,14 +192,31 @@ def test_random_loops_give_the_engines_numbers(case):
         programs_made.append(program)
         return numbers
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(native_loops, "MIN_NODES", 16)
-        compile_loop = native_loops.function
-        patch.setattr(native_loops, "function", lambda loop, name="run": compile_loop(loop, name).py_func)
-        got = outcome(jitted)
-    assert got == outcome(lambda: engine(fn, body.inputs))
-    if programs_made and not programs_made[0]._in_python:  # a pass with a node Python computes stays
-        assert programs_made[0]._loops  # on the interpreter
+    def batch_and_calls():
+        f = jit(value_and_grad(fn, argnums=tuple(range(len(body.inputs)))), backend="native")
+        points = [tuple(x * scale for x in body.inputs) for scale in (1.0, 0.9, 1.1, 0.95, 1.05, 0.5)]
+        values, grads = vmap(f)(*map(list, zip(*points)))
+        calls = [[value, *gradient] for value, gradient in (f(*point) for point in points)]
+        batched = [x for column in (values, *grads) for x in column]  # column by column, as calls'
+        return batched, [row[k] for k in range(len(calls[0])) for row in calls]
+
+    expected = outcome(lambda: engine(fn, body.inputs))
+    compile_loop = native_loops.function
+    for small_graph in (paths.SMALL_GRAPH, 0):  # 0: f alone, its own backward pass (run_back)
+        programs_made.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(native_loops, "MIN_NODES", 16)
+            patch.setattr(paths, "SMALL_GRAPH", small_graph)
+            patch.setattr(batch_kernel, "CHUNK", batch_kernel.CHUNK_LEAST)  # 6 points: the last chunk short
+            patch.setattr(native_loops, "function", lambda loop, name="run": compile_loop(loop, name).py_func)
+            assert outcome(jitted) == expected
+            if programs_made and not programs_made[0]._in_python:  # a pass with a node Python computes
+                assert programs_made[0]._loops  # stays on the interpreter
+            try:
+                batched, one_by_one = batch_and_calls()
+            except (ArithmeticError, ValueError):
+                continue  # (a point raising: vmap raises the calls' error, tests/test_vmap.py holds that)
+            assert bits(batched) == bits(one_by_one)
 
 
 @pytest.mark.parametrize("together", [True, False], ids=["chunks of points", "point by point"])

@@ -133,7 +133,8 @@ def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> 
     if program._in_python:
         return None
     from chainrule.compiler import batch_kernel, native_kernel
-    from chainrule.compiler.native import flat_outputs, np
+    from chainrule.compiler.native import np
+    from chainrule.compiler.tape import flat_outputs
 
     module = batch_kernel.load(program.kernel)
     base = program._values.copy()
@@ -198,17 +199,17 @@ def _in_chunks(program: Any, module: Any, base: Any, points: Any, results: Any, 
 
     inputs, start, size = program._inputs, program._start, len(base)
     threads = min(os.cpu_count() or 1, -(-len(points) // chunk))
-    scratch = [_scratch((size, chunk), np) for _ in range(2 * threads)]
     forward_runs = [native_loops.function(loop, "run_batch") for loop in program._loops]
     back_runs = [native_loops.function(loop, "run_back_batch") for loop in program._loops]
     exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
-    root, code = program._root, program._program
+    code = program._program
     outputs = program._output_slots
 
     def run_chunks(first: int) -> None:
         # a thread's arrays: the leaves' rows are written once, the op nodes' rows are written before
         # they are read, and the gradients' rows a pass reads are zeroed at each chunk
-        values, grads = scratch[2 * first], scratch[2 * first + 1]
+        values = np.empty((size, chunk))
+        grads = np.empty((size, chunk) if program.gradients else 0)
         values[:start] = base[:start, None]
 
         def forward(a: int, b: int) -> None:
@@ -225,31 +226,15 @@ def _in_chunks(program: Any, module: Any, base: Any, points: Any, results: Any, 
             if not program.gradients:
                 results[lo:hi] = values[outputs, : hi - lo].T
                 continue
-            for entries in program._zeroed:
-                grads[entries] = 0.0
-            grads[root] += 1.0
+            program._seeded(grads)
             if program._backward_runs:
                 arrays = (values, grads)
                 native_loops.run_stretches(program._loops, back_runs, start, size, backward, arrays, True)
-            found = [np.zeros(chunk) if s is None else grads[s] for s in program._sources]
-            columns = np.array([values[root], *found] if program._with_value else found)
+            columns = np.array(program._gathered(values, grads, np.zeros(chunk)))
             results[lo:hi] = columns[:, : hi - lo].T
 
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(run_chunks, range(threads)))
-    _SPARE.clear()  # kept for the next batch of this shape: only the latest shape's
-    _SPARE[size, chunk] = scratch
-
-
-# A batch's arrays, kept for the next (its pages already mapped: the first touch of a fresh array's
-# pages took a third of a small batch's time): at most a few times batch_kernel.CACHED floats, for
-# the latest shape only; taken and given back under _ONE_BATCH_AT_A_TIME.
-_SPARE: dict[tuple[int, int], list[Any]] = {}
-
-
-def _scratch(shape: tuple[int, int], np: Any) -> Any:
-    spare = _SPARE.get(shape)
-    return spare.pop() if spare else np.empty(shape)
 
 
 def _plain(spec: Any) -> bool:

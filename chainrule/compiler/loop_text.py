@@ -37,7 +37,7 @@ class Body:
     sends: list[tuple[bool, ...]]  # per parent: whether that parent needs its gradient in some pass
     read_after: Any  # whether its gradient is read after the backward pass (a source's)
     received: Any  # whether a share reaches its gradient through the array in a pass but the last (a
-    # reader outside the loop's locals: an earlier pass, a later stretch); if not, it starts at 0
+    # reader outside the loop's locals: a later pass, a later stretch); if not, it starts at 0
     received_last: Any  # the same in the last pass (readers after the loop, the root's 1)
 
     def ways(self, k: int) -> list[tuple[str, int, int]]:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.compiler.python_code import unpacker
-from chainrule.compiler.tape import Tape
+from chainrule.compiler.tape import Tape, flat_outputs, nested
 from chainrule.engine import Value
 from chainrule.rules import FLOATS, Rule
 from chainrule.runtime import collector
@@ -43,6 +43,8 @@ require("numba", "native", 'jit(fn, backend="native")')
 from chainrule.compiler import native_kernel, native_loops  # noqa: E402 (after numba is known to be there)
 
 _VALUES, _GRADS = map(native_kernel.STATE_ROWS.index, ("VALUES", "GRADS"))
+# what a process makes for itself, never pickled (_values and _grads: views of _state's rows)
+_MADE_HERE = ("kernel", "source", "unpack", "_calls", "_lock", "_runs", "_back_runs", "_values", "_grads")
 
 
 def _codes() -> dict[str, int]:
@@ -59,16 +61,6 @@ def held_elsewhere(leaves: tuple[Value, ...]) -> list[bool]:
     """
     (alone,) = map(sys.getrefcount, (Value(0.0),))
     return [count > alone for count in map(sys.getrefcount, leaves)]
-
-
-def _nested(outputs: Any, value: Callable[[int], Any]) -> Any:
-    """value(i) for each index in outputs (an index, or a nested tuple of them), nested the same way."""
-    return value(outputs) if isinstance(outputs, int) else tuple(_nested(item, value) for item in outputs)
-
-
-def flat_outputs(outputs: Any) -> list[int]:
-    """The slots of a nesting of output slots, in order."""
-    return [outputs] if isinstance(outputs, int) else [i for item in outputs for i in flat_outputs(item)]
 
 
 class NativeProgram:
@@ -92,19 +84,8 @@ class NativeProgram:
         """Pickled (for Dask, multiprocessing) without what this process made: the interpreter, which the
         other loads from its own cache, the generated unpacker and the call counter."""
         state = {**self.__dict__, "_current": 0}
-        made_here = (
-            "kernel",
-            "source",
-            "unpack",
-            "_calls",
-            "_values",
-            "_grads",
-            "_lock",
-            "_runs",
-            "_back_runs",
-        )
-        for name in made_here:
-            state.pop(name, None)  # (_values and _grads: views of _state's rows, made again)
+        for name in _MADE_HERE:
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -151,19 +132,25 @@ class NativeProgram:
         start, rules, parents_of = self._start, tape.rules, tape.parents
         first = [slot[parents_of[i][0]] for i in ops]
         second = [slot[parents_of[i][-1]] for i in ops]  # a unary op's second is its first
-        for s, a, b in zip(range(start, size), first, second):  # a source's already True
-            needs[s] = needs[s] or needs[a] or needs[b]
+        # a user's primitive of three or more arguments (Python fires it): its parents between
+        many = [(k, parents_of[i][1:-1]) for k, i in enumerate(ops) if len(parents_of[i]) > 2]
+        between = {k: [slot[p] for p in others] for k, others in many}
+        for k, (a, b) in enumerate(zip(first, second)):  # a source's already True
+            s = start + k
+            needs[s] = needs[s] or needs[a] or needs[b] or any(needs[p] for p in between.get(k, ()))
         codes = _codes()
         names = [rules[i].name for i in ops]  # type: ignore[union-attr]
         code = np.array([codes.get(name, native_kernel.PYTHON) for name in names], np.int64)
         two = np.array([len(parents_of[i]) == 2 for i in ops], bool)
         a, b, need = np.array(first, np.int64), np.array(second, np.int64), np.array(needs)
         own = np.arange(start, size)
+        fires_between = np.zeros(len(ops), bool)
+        fires_between[[k for k, others in between.items() if need[others].any()]] = True
         columns = {  # the op nodes' columns (a leaf's are 0)
             "CODE": code,
             # a node fires when a parent needs its share (a source, whose gradient is read after the
             # pass, must not send its parents' unneeded shares to its own entry)
-            "BACK_CODE": np.where(need[a] | need[b], code, native_kernel.SKIP),
+            "BACK_CODE": np.where(need[a] | need[b] | fires_between, code, native_kernel.SKIP),
             "FIRST": a,
             "SECOND": b,
             "TO_FIRST": np.where(need[a], a, own),  # its own entry: nobody reads it again
@@ -187,7 +174,7 @@ class NativeProgram:
             self._exponents[start + k] = tape.exponents[i]
         self._with_value = tape.with_value
         if tape.outputs is not None:
-            self._outputs = _nested(tape.outputs, slot.__getitem__)
+            self._outputs = nested(tape.outputs, slot.__getitem__)
         self._output_slots = flat_outputs(self._outputs) if tape.outputs is not None else [self._root]
         kept = [self._root, *self._output_slots]  # (a loop's backward pass computes its values again)
         self._loops = native_loops.find(self._program, self._state, self._start, kept, needs, sorted(sources))
@@ -228,9 +215,7 @@ class NativeProgram:
                 top = node - 1
 
         grads = state[_GRADS]
-        for entries in self._zeroed:
-            grads[entries] = 0.0
-        grads[self._root] += 1.0
+        self._seeded(grads)
         if self._backward_runs:
             arrays, size = (state[_VALUES], grads), len(grads)
             native_loops.run_stretches(
@@ -247,9 +232,21 @@ class NativeProgram:
         if not self.gradients:
             return state[_VALUES][self._output_slots].tolist()
         self._back(state)
-        grads = state[_GRADS]
-        found = [0.0 if s is None else grads.item(s) for s in self._sources]
-        return [state[_VALUES].item(self._root), *found] if self._with_value else found
+        return [float(x) for x in self._gathered(state[_VALUES], state[_GRADS], 0.0)]
+
+    # A point's arrays (values and gradients a number per node) or a chunk's (a row of points per node)
+
+    def _seeded(self, grads: Any) -> None:
+        """grads made ready for a backward pass: the entries it reads zeroed, the root's 1 in."""
+        for entries in self._zeroed:
+            grads[entries] = 0.0
+        grads[self._root] += 1.0
+
+    def _gathered(self, values: Any, grads: Any, unused: Any) -> list[Any]:
+        """A gradient's program's flat outputs: the root's value if asked for, then each source's
+        gradient (unused: a source f never used)."""
+        found = [unused if s is None else grads[s] for s in self._sources]
+        return [values[self._root], *found] if self._with_value else found
 
     def _fire_in_python(self, state: Any, node: int) -> None:
         """A node the interpreter has no branch for fires in Python: its row's shares, on floats."""
@@ -277,7 +274,7 @@ class NativeProgram:
             if self.gradients:
                 return tuple(self._results(self._state)), ()
             if self.several:
-                return _nested(self._outputs, self._values.item), ()
+                return nested(self._outputs, self._values.item), ()
         return value, (call, numbers, data)
 
     def backward(self, saved: tuple, leaves: tuple) -> None:

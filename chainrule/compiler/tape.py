@@ -9,6 +9,7 @@ of Values (a gradient, say) has its outputs' indices in `outputs`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -78,3 +79,13 @@ def record(
 
 def _nesting(output: Any, index: dict[int, int]) -> Any:
     return index[id(output)] if isinstance(output, Value) else tuple(_nesting(x, index) for x in output)
+
+
+def nested(outputs: Any, value: Callable[[int], Any]) -> Any:
+    """value(i) for each index in outputs (an index, or a nested tuple of them), nested the same way."""
+    return value(outputs) if isinstance(outputs, int) else tuple(nested(item, value) for item in outputs)
+
+
+def flat_outputs(outputs: Any) -> list[int]:
+    """The slots of a nesting of output slots, in order."""
+    return [outputs] if isinstance(outputs, int) else [i for item in outputs for i in flat_outputs(item)]

@@ -180,6 +180,8 @@ def outcome(run):
 
 @given(loops())
 def test_random_loops_give_the_engines_numbers(case):
+    import numpy as np
+
     from chainrule import vmap
     from chainrule.compiler import batch_kernel, native_loops, paths
 
@@ -204,7 +206,8 @@ def test_random_loops_give_the_engines_numbers(case):
     compile_loop = native_loops.function
     for small_graph in (paths.SMALL_GRAPH, 0):  # 0: f alone, its own backward pass (run_back)
         programs_made.clear()
-        with pytest.MonkeyPatch.context() as patch:
+        # (the loops run as Python on numpy floats, which warn of an inf or a NaN; numba's code does not)
+        with pytest.MonkeyPatch.context() as patch, np.errstate(all="ignore"):
             patch.setattr(native_loops, "MIN_NODES", 16)
             patch.setattr(paths, "SMALL_GRAPH", small_graph)
             patch.setattr(batch_kernel, "CHUNK", batch_kernel.CHUNK_LEAST)  # 6 points: the last chunk short

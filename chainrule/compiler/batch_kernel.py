@@ -87,7 +87,7 @@ _VARIABLES = {"a": "values[fa, p]", "b": "values[fb, p]", "n": "exponent[j]", "o
 
 
 def source(kernel_module: str) -> str:
-    """The batched forward pass's text, for the kernel imported as kernel_module."""
+    """The batched passes' text, for the kernel imported as kernel_module."""
     rows = native_kernel.native_rows()
     forward, backward = {}, {}
     targets = ("grads[ta, p]", "grads[tb, p]")

@@ -4,8 +4,10 @@ native_loops.py finds a loop and says how each node of its body reads its parent
 the body's functions from the table's rows (the interpreter's text on symbols, so the numbers are the
 interpreter's to the bit): `run` keeps a pass's values in locals, `run_batch` runs a chunk of points
 with a column each, `run_back` adds every node's shares into its parents' gradients, pass after pass
-from the last. The text depends on the body alone (offsets and strides, not on where the loop sits or
-how often it runs), so one compile serves every length of the loop.
+from the last, each pass's values computed again in locals from what the pass before carried into it
+(so the forward pass stores only that and what others read), and `run_back_batch` does so for a
+chunk. The text depends on the body alone (offsets and strides, not on where the loop sits or how
+often it runs), so one compile serves every length of the loop.
 """
 
 from __future__ import annotations
@@ -109,11 +111,11 @@ def _backward_lines(body: Body, symbols: Symbols, in_locals: bool, at: str) -> l
     in_locals: the gradients of this pass's nodes are locals `g{k}`, those of the pass before's nodes
     that this pass reads are `c{k}`; `run_back` loads each from the array once every share from a
     higher slot is in, so the sums add in the interpreter's order. Either way a parent moving by any
-    other stride is at its first slot plus t times its stride (`at`: ", p" for a chunk's point p,
-    or ""). A share goes to its parent where that
-    parent needs its gradient in some pass (a parameter's, not the data's), and a node's gradient is
-    kept in the array only where someone reads it after the pass (a source's); the sums that matter
-    are the interpreter's."""
+    other stride is at its first slot plus t times its stride (`at`: ", p" for a chunk's point p, or
+    ""), and the pass's values are the locals `v{k}` (the pass before's `p{k}`). A share goes to its
+    parent where that parent needs its gradient in some pass (a parameter's, not the data's), and a
+    node's gradient is kept in the array only where someone reads it after the pass (a source's);
+    the sums that matter are the interpreter's."""
     rows = native_kernel.native_rows()
     period = body.period
     slots: list[list[tuple[str, str]]] = []  # per node, per parent: (its value, its gradient)

@@ -189,6 +189,7 @@ def test_vmap_of_a_gradient_program_is_the_points_one_by_one(together, monkeypat
 
     if not together:
         monkeypatch.setattr(batch_kernel, "CACHED", 0)
+    monkeypatch.setattr(batch, "SHARED_WORK", 0)  # the chunks on a thread per core, however small
     chunked, in_chunks = [], batch._in_chunks
     monkeypatch.setattr(batch, "_in_chunks", lambda *args: chunked.append(in_chunks(*args)))
     cases = [

@@ -232,6 +232,7 @@ def test_vmap_of_a_program_with_loops_is_the_points_one_by_one(together, monkeyp
 
     if not together:
         monkeypatch.setattr(batch_kernel, "CACHED", 0)
+    monkeypatch.setattr(batch, "SHARED_WORK", 0)  # the chunks on a thread per core, however small
     forward = jit(lambda k, c, x0: (oscillator(k, c, x0),), backend="native")
     both = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
     points = [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(150)]  # 3 chunks of 64

@@ -123,3 +123,27 @@ def test_a_function_that_branches_is_mapped_by_each_points_own_path(backend, req
         [value_and_grad(huber)(x)[0] for x in points],
         [value_and_grad(huber)(x)[1] for x in points],
     )
+
+
+@pytest.mark.parametrize("bad", [199, 100, 0], ids=["last point", "a middle point", "first point"])
+@pytest.mark.parametrize("threads", [True, False], ids=["threads", "the calling thread"])
+def test_a_point_that_raises_in_a_big_batch_raises_the_calls_error(bad, threads, numba, monkeypatch):
+    """Every chunk of points runs where its error reaches vmap (an error in a chunk that numba's
+    prange ran on a worker thread was once dropped, and that chunk's numbers were uninitialised)."""
+    from chainrule import math as cmath
+    from chainrule.compiler import batch
+    from chainrule.floatmath import DomainError
+
+    if threads:
+        monkeypatch.setattr(batch, "SHARED_WORK", 0)
+
+    forward = jit(lambda k, c: (cmath.log(c) + k, k * 2.0), backend="native")
+    slope = jit(value_and_grad(lambda x, c: cmath.log(x) * c), backend="native")
+    for f in (forward, slope):
+        first, second = [1.5] * 200, [2.0] * 200
+        (second if f is forward else first)[bad] = -1.0
+        with pytest.raises(DomainError) as one_by_one:
+            [f(*point) for point in zip(first, second)]
+        with pytest.raises(DomainError) as batched:
+            vmap(f)(first, second)
+        assert str(batched.value) == str(one_by_one.value)

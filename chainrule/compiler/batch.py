@@ -4,9 +4,9 @@
 leading batch axis (a list, a tuple or a numpy array, one entry per point, each entry what f takes), and
 each number of f's result becomes a list (a numpy array if any argument was one) of that number at every
 point, nested as f nests its result. For `f = jit(g, backend="native")` the whole batch runs natively,
-spread over the machine's cores (a forward program's in one call of batch_kernel.py; one with loops,
-or a gradient's, in chunks of points on a thread per core, or point by point if a chunk would not
-fit in the cache): the numbers are those of the calls one by one, to the bit. Any
+spread over the machine's cores (chunks of points through batch_kernel.py's passes and the loops'
+batch bodies on a thread per core, or point by point if a chunk would not fit in the cache): the
+numbers are those of the calls one by one, to the bit. Any
 other f, or a point the batched pass cannot take (another argument shape, an op Python computes, a
 number where floatmath would raise), is called point by point: the same numbers and errors.
 """
@@ -24,9 +24,12 @@ from chainrule.runtime import trees
 
 __all__ = ["Batched", "vmap"]
 
-# numba's default threading layer (workqueue) must not run two parallel regions at once: batches from
-# several threads take turns (each already uses every core)
+# batches from several threads take turns: each already uses every core
 _ONE_BATCH_AT_A_TIME = threading.Lock()
+# node-points (nodes × points) of a batch below which its chunks run in the calling thread: measured
+# on 2 cores, 1,000 points of a 10-node f took 0.9 ms so, 2.2 ms on two threads; of the oscillator
+# at 500 steps (7 million) 5.6 ms against 8.4; at 1,500 steps (21 million) 24 ms against 18
+SHARED_WORK = 1 << 23
 
 
 def _length(arg: Any, position: int) -> int:
@@ -119,51 +122,44 @@ class Batched:
             numbers = [program.unpack(point) for point in points]
         except Restructure:  # another shape, or numbers that are not floats: the calls one by one
             return None
-        return _forward_batch(program, numbers, as_array)
+        return _native_batch(program, numbers, as_array)
 
 
 def _nest(outputs: Any, columns: Iterator[Any]) -> Any:
     return next(columns) if isinstance(outputs, int) else tuple(_nest(item, columns) for item in outputs)
 
 
-def _forward_batch(program: Any, numbers: list[list[float]], as_array: bool) -> Any:
-    """A NativeProgram's outputs at every point by batch_kernel's forward_batch, each a column over the
-    points; None if it has a node Python computes, or a point raised (the calls one by one then raise
-    the engine's own error)."""
+def _native_batch(program: Any, numbers: list[list[float]], as_array: bool) -> Any:
+    """A NativeProgram's outputs at every point, each a column over the points: chunks of points on a
+    thread per core (_in_chunks), or the points one by one where a chunk would not stay in the cache;
+    None if it has a node Python computes, or a point raised (the calls one by one then raise the
+    engine's own error)."""
     if program._in_python:
         return None
-    from chainrule.compiler import batch_kernel, native_kernel
+    from chainrule.compiler import batch_kernel
     from chainrule.compiler.native import np
-    from chainrule.compiler.tape import flat_outputs
 
     module = batch_kernel.load(program.kernel)
     base = program._values.copy()
     base[program._inputs : program._live_end] = [leaf.data for leaf in program._live]
     points = np.array(numbers, dtype=np.float64).reshape(len(numbers), program._inputs)
-    exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
     if program.gradients:  # a value and its gradients at each point: the program's own passes, per point
         outputs: Any = tuple(range(program._with_value + len(program._sources)))
-        results = np.empty((len(numbers), len(outputs)))
     else:
         outputs = program._outputs if program.several else program._root
-        slots = np.array(flat_outputs(outputs), dtype=np.int64)
-        results = np.empty((len(numbers), len(slots)))
+    results = np.empty((len(numbers), len(outputs) if program.gradients else len(program._output_slots)))
     # a chunk's columns stay in the cache (a gradient's program has a row of gradients too), or its
     # points run one by one: measured, a chunk of a big program's points out of the cache took longer
     in_cache = min(batch_kernel.CHUNK, batch_kernel.CACHED // (len(base) * (2 if program.gradients else 1)))
     try:
         with _ONE_BATCH_AT_A_TIME:
-            if (program.gradients or program._loops) and in_cache < batch_kernel.CHUNK_LEAST:
+            if in_cache < batch_kernel.CHUNK_LEAST:
                 _point_by_point(program, base, points, results)
-            elif program.gradients or program._loops:
-                _in_chunks(program, module, base, points, results, in_cache)
             else:
-                chunk = max(1, min(batch_kernel.CHUNK, batch_kernel.SCRATCH // len(base)))
-                start = program._start
-                module.forward_batch(program._program, exponent, base, start, points, slots, results, chunk)
-    # a point where floatmath raises (a SystemError out of numba's parallel region): the calls one by
-    # one say which, with the engine's own error
-    except (ArithmeticError, ValueError, SystemError):
+                _in_chunks(program, module, base, points, results, in_cache)
+    # a point where floatmath raises, in any thread (the pool hands its error on): the calls one by one
+    # say which, with the engine's own error
+    except (ArithmeticError, ValueError):
         return None
     columns = [results[:, k].copy() if as_array else results[:, k].tolist() for k in range(results.shape[1])]
     nested = _nest(outputs, iter(columns))
@@ -199,6 +195,8 @@ def _in_chunks(program: Any, module: Any, base: Any, points: Any, results: Any, 
 
     inputs, start, size = program._inputs, program._start, len(base)
     threads = min(os.cpu_count() or 1, -(-len(points) // chunk))
+    if size * len(points) < SHARED_WORK:  # a thread's start costs more than its share would take
+        threads = 1
     forward_runs = [native_loops.function(loop, "run_batch") for loop in program._loops]
     back_runs = [native_loops.function(loop, "run_back_batch") for loop in program._loops]
     exponent = program._state[native_kernel.STATE_ROWS.index("EXPONENT")]
@@ -233,6 +231,9 @@ def _in_chunks(program: Any, module: Any, base: Any, points: Any, results: Any, 
             columns = np.array(program._gathered(values, grads, np.zeros(chunk)))
             results[lo:hi] = columns[:, : hi - lo].T
 
+    if threads == 1:
+        run_chunks(0)
+        return
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(run_chunks, range(threads)))
 
@@ -248,7 +249,7 @@ def vmap(fn: Callable[..., Any]) -> Batched:
     """fn over a batch: every argument has a leading batch axis; the results are stacked the same way.
 
     `vmap(f)(xs, ys)[i]` is `f(xs[i], ys[i])` (for a result that is a tuple, each of its numbers is a
-    list, or a numpy array if any argument was one). For `jit(f, backend="native")` the batch runs in
-    one native call over all cores, with the numbers of the calls one by one, to the bit.
+    list, or a numpy array if any argument was one). For `jit(f, backend="native")` the batch runs
+    natively in chunks of points over all cores, with the numbers of the calls one by one, to the bit.
     """
     return Batched(fn)

@@ -98,10 +98,10 @@ def _flattened(out: Any, outputs: list[Any]) -> Any:
 
 
 # Nodes of f below which a native jit of its gradient compiles the gradient's graph instead: a forward
-# program, whose vmap is one numba call (prange over chunks) where a backward pass's is a few calls a
-# chunk. Measured side by side: a 10-node f's vmap of 1,000 points 0.85 ms that way, 2.6 ms the other,
-# and a call 8 us, not 10; the oscillator at 200 and 500 steps (2,800 and 7,000 nodes) already faster
-# by its own backward pass (vmap 4.3 and 6.3 ms, not 4.9 and 9.6; a call about the same)
+# program, one pass and fewer calls into numba. Measured side by side: a 10-node f's call 7 us that
+# way, 11 us by its own backward pass (vmap of 1,000 points 0.9 ms, 1.0 ms); the oscillator at 200
+# and 500 steps (2,800 and 7,000 nodes) already faster by its own backward pass (vmap 3.1 and 5.4
+# ms, not 4.0 and 8.0; a call about the same)
 SMALL_GRAPH = 1_000
 
 

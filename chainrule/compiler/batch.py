@@ -106,7 +106,7 @@ class Batched:
         return stacked
 
     def _native(self, points: list[tuple], as_array: bool) -> Any:
-        """The stacked results of every point by one batched native call; None where it cannot take them."""
+        """The stacked results of every point by the native batch; None where it cannot take them."""
         from chainrule.compiler import Jitted
 
         fn = self.fn

@@ -137,7 +137,8 @@ class NativeProgram:
         between = {k: [slot[p] for p in others] for k, others in many}
         for k, (a, b) in enumerate(zip(first, second)):  # a source's already True
             s = start + k
-            needs[s] = needs[s] or needs[a] or needs[b] or any(needs[p] for p in between.get(k, ()))
+            more = k in between and any(needs[p] for p in between[k])  # (no generator made for most)
+            needs[s] = needs[s] or needs[a] or needs[b] or more
         codes = _codes()
         names = [rules[i].name for i in ops]  # type: ignore[union-attr]
         code = np.array([codes.get(name, native_kernel.PYTHON) for name in names], np.int64)

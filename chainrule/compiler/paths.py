@@ -126,7 +126,7 @@ def _f_alone(
     (the root's value first if fn gives it, then each source's gradient, as they flatten). A small f:
     fn's result with its gradients as graphs, flattened as _flat_outputs does."""
     root, leaves, specs = fn.traced(args, kwargs)
-    if _fewer_nodes(root, SMALL_GRAPH):  # the gradient's graph then: vmap runs it in chunks of points
+    if _fewer_nodes(root, SMALL_GRAPH):  # the gradient's graph then (SMALL_GRAPH says why)
         return _flattened(fn.shaped(root, gradient_graphs(root, leaves), specs), outputs)
     alone.append(leaves)
     outputs.append(trees.flatten(fn.shaped(root, leaves, specs), lambda leaf: leaf)[1])

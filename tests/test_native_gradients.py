@@ -268,3 +268,18 @@ def zero_times_infinity(x, steps=300):
 def test_zero_times_infinity_in_a_loop_is_the_engines_nan():
     rolled(zero_times_infinity, 0.8)  # the engine's numbers, NaN for NaN
     assert math.isnan(value_and_grad(zero_times_infinity)(0.8)[1])  # what the engine says
+
+
+@pytest.mark.parametrize("threads", [True, False], ids=["threads", "the calling thread"])
+def test_zero_times_infinity_in_a_batch_is_the_engines_nan(threads, monkeypatch):
+    """The batched backward passes (a chunk's loops and interpreter), not a plausible 0 either."""
+    from chainrule import vmap
+    from chainrule.compiler import batch
+
+    if threads:
+        monkeypatch.setattr(batch, "SHARED_WORK", 0)
+    points = [0.8 + 0.01 * i for i in range(70)]
+    values, grads = vmap(jit(value_and_grad(zero_times_infinity), backend="native"))(points)
+    engine = [value_and_grad(zero_times_infinity)(x) for x in points]
+    assert bits([values, grads]) == bits([[v for v, _ in engine], [g for _, g in engine]])
+    assert all(math.isnan(g) for g in grads)

@@ -39,6 +39,18 @@ from chainrule import Value, jit, value_and_grad, vmap
 POINTS = 1000  # points of the vmap rows (100 at T = 50,000, where one call is milliseconds)
 
 
+def settled(f: Any, work: Any) -> None:
+    """f called past native_entry.ENTRY_AFTER calls and its entry compiled (once per machine; a thread
+    compiles it while the calls go on): the steady calls the rows time, not the ones before."""
+    from chainrule.compiler import native_entry
+
+    for _ in range(native_entry.ENTRY_AFTER + 1):
+        f(*work.at)
+    entry = f._last.program._entry
+    if entry is not None:
+        entry.ready.wait()
+
+
 def median_time(call: Callable[[], object], repeat: int, least: float = 0.05) -> float:
     """The median over repeats of the mean seconds of a call (calls doubled until a repeat takes `least`)."""
     calls, times = 1, []
@@ -118,7 +130,7 @@ def interpreted(work: programs.Workload, repeat: int) -> float:
     least, native_loops.MIN_NODES = native_loops.MIN_NODES, sys.maxsize
     try:
         f = compiled(work)
-        f(*work.at)
+        settled(f, work)
         assert not f._last.program._loops
         return median_time(lambda: f(*work.at), repeat)
     finally:
@@ -195,7 +207,7 @@ def rows_for(steps: int, repeat: int, memory: bool) -> list[str]:
     peak = first_call(work, traced=True)[1] if memory else 0
     shown = f", {peak / nodes:,.0f} B/node peak" if memory else ""
     f = compiled(work)
-    f(*work.at)
+    settled(f, work)
     has_jax = importlib.util.find_spec("jax") is not None
     first_name = f"first call ({nodes:,} nodes), native ÷ JAX scan compile"
     if has_jax:

@@ -24,7 +24,6 @@ from chainrule.compiler.paths import Engine, Path, compile_path, run_eagerly
 from chainrule.compiler.python_code import PythonProgram, Restructure
 from chainrule.compiler.trace import JitTraceWarning, ValueArgument, normalize
 from chainrule.engine import Value
-from chainrule.runtime import trees
 
 __all__ = [
     "BACKENDS",
@@ -223,8 +222,14 @@ class Jitted:
 
 def _fitting(paths: list[Path], args: Any, latest: Path | None = None) -> tuple[Path, Any, tuple] | None:
     """(the first path whose guards hold for args, latest tried first; its value; what backward needs)."""
-    candidates = paths if latest is None else (latest, *(path for path in paths if path is not latest))
-    for path in candidates:
+    if latest is not None:  # (most calls: the latest path, tried without building a list of the others)
+        try:
+            return latest, *latest.forward(args, latest.leaves)
+        except Restructure:
+            pass
+    for path in paths:
+        if path is latest:
+            continue
         try:
             data, saved = path.forward(args, path.leaves)
         except Restructure:  # another path (GuardFailed), another shape, numbers that are not floats
@@ -240,7 +245,7 @@ def _name(fn: Any) -> str:
 def _result(data: Any, saved: tuple, program: Any) -> Any:
     """A JitResult for one Value; for a tuple of Values (a gradient), their floats as fn nested them."""
     if getattr(program, "several", False):
-        return data if program.outputs is None else trees.unflatten(program.outputs, data)
+        return data if program.outputs is None else program.shaped(data)
     return JitResult(data, saved, program if grad_mode.is_enabled() else None)
 
 

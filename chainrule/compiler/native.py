@@ -14,7 +14,7 @@ libm functions CPython's math module calls (exp, log, tanh, pow, sin, cos) and k
 transcendental ops may differ in the last place: at most 1 ulp, as tests/test_jit_native.py checks;
 + - * / neg and relu are exact everywhere. A NaN is a NaN: its sign bit is not kept, as IEEE does
 not define it and LLVM may commute a * b. Values only the tape refers to (numbers fn lifted to
-Values) are constants of the program (see held_elsewhere). One program's arrays serve one call at a
+Values) are constants of the program (see tape.held_elsewhere). One program's arrays serve one call at a
 time: do not call the same jitted function from several threads at once.
 
 Where floatmath raises (log of 0, division by 0, 0 ** negative, a negative base to a non-integer
@@ -25,14 +25,12 @@ engine's own error, message and all.
 from __future__ import annotations
 
 import itertools
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from chainrule.compiler.python_code import unpacker
-from chainrule.compiler.tape import Tape, flat_outputs, nested
-from chainrule.engine import Value
+from chainrule.compiler.tape import Tape, flat_outputs, held_elsewhere, nested
 from chainrule.rules import FLOATS, Rule
 from chainrule.runtime import collector
 from chainrule.runtime.extras import require
@@ -40,27 +38,27 @@ from chainrule.runtime.extras import require
 np = require("numpy", "native", 'jit(fn, backend="native")')
 require("numba", "native", 'jit(fn, backend="native")')
 
-from chainrule.compiler import native_kernel, native_loops  # noqa: E402 (after numba is known to be there)
+from chainrule.compiler import native_entry, native_kernel, native_loops  # noqa: E402 (after numba is known to be there)
 
 _VALUES, _GRADS = map(native_kernel.STATE_ROWS.index, ("VALUES", "GRADS"))
 # what a process makes for itself, never pickled (_values and _grads: views of _state's rows)
-_MADE_HERE = ("kernel", "source", "unpack", "_calls", "_lock", "_runs", "_back_runs", "_values", "_grads")
+_MADE_HERE: tuple[str, ...] = (
+    "kernel",
+    "source",
+    "unpack",
+    "_calls",
+    "_lock",
+    "_runs",
+    "_back_runs",
+    "_values",
+    "_grads",
+)
+_MADE_HERE += ("_entry",)
 
 
 def _codes() -> dict[str, int]:
     """Each op's code: its place among the rows the interpreter computes (others: PYTHON)."""
     return {rule.name: code for code, rule in enumerate(native_kernel.native_rows())}
-
-
-def held_elsewhere(leaves: tuple[Value, ...]) -> list[bool]:
-    """For each leaf, whether anything besides this tuple refers to it.
-
-    A leaf only the tape holds is a number fn lifted to a Value while tracing (the 0.01 in `0.01 * v`):
-    nobody can change its .data or read its .grad, so it is a constant of the program, written once,
-    and backward sends it nothing. Each count is compared with that of a fresh Value held the same way.
-    """
-    (alone,) = map(sys.getrefcount, (Value(0.0),))
-    return [count > alone for count in map(sys.getrefcount, leaves)]
 
 
 class NativeProgram:
@@ -79,6 +77,7 @@ class NativeProgram:
         self._calls = itertools.count(1)
         self._current = 0  # the call whose values the arrays hold (0: none)
         self._lock = threading.RLock()  # one call at a time: every call writes the same arrays
+        self._entry: native_entry.Entry | None = None  # the whole call as one function, once compiled
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (for Dask, multiprocessing) without what this process made: the interpreter, which the
@@ -96,7 +95,7 @@ class NativeProgram:
             self._load_loops()
         self.kernel = native_kernel.load()
         self.source, self.unpack, self._calls = self.kernel.source, unpacker(self.shape), itertools.count(1)
-        self._lock = threading.RLock()
+        self._lock, self._entry = threading.RLock(), None
 
     def _layout(self, tape: Tape) -> None:
         """Slots: the argument numbers, the live leaves, the constants, then the op nodes in tape order
@@ -186,10 +185,12 @@ class NativeProgram:
         self._runs = [native_loops.function(loop) for loop in self._loops]
         self._back_runs = [native_loops.function(loop, "run_back") for loop in self._loops]
 
-    def _run(self, numbers: list[float], data: list[float]) -> float:
-        if self._live_end:
-            self._values[: self._live_end] = numbers + data
-        self._forward(self._state)
+    def _run(self, numbers: list[float], data: list[float], entry: Any = None) -> float:
+        self._values[: self._live_end] = numbers + data
+        if entry is None:
+            self._forward(self._state)
+        else:  # the whole call, its backward pass too for a gradient's program
+            entry()
         return self._values.item(self._root)
 
     # The passes take the state they run in: the program's own, or a copy for a thread of a batch.
@@ -270,10 +271,11 @@ class NativeProgram:
                 self._tape = None
             data = [leaf.data for leaf in self._live]
             call, self._current = next(self._calls), 0
-            value = self._run(numbers, data)
+            entry = native_entry.for_call(self, call)  # the whole call as one, once compiled
+            value = self._run(numbers, data, entry)
             self._current = call
             if self.gradients:
-                return tuple(self._results(self._state)), ()
+                return tuple(self._results(self._state) if entry is None else entry.out.tolist()), ()
             if self.several:
                 return nested(self._outputs, self._values.item), ()
         return value, (call, numbers, data)

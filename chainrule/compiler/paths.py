@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from chainrule.compiler.python_code import Restructure
+from chainrule.compiler.python_code import Restructure, shaper
 from chainrule.compiler.tape import record
 from chainrule.compiler.trace import holds_packed, trace, unpacked, values_like
 from chainrule.derivatives.gradients import Grad, ValueAndGrad
@@ -38,8 +38,16 @@ class Path:
         self.program, self.guards, self.expected = program, guards, expected
         self.leaves, self.several, self.source = program.leaves, program.several, program.source
         self.outputs = program.outputs  # the spec of the tree of Values fn returned, or None
+        self.shaped = None if self.outputs is None else shaper(self.outputs)  # flat outputs to that tree
         self.backward = program.backward
         self.siblings: list[Path] = [self]  # the paths jit keeps for this shape (this one among them)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "shaped": None}  # generated here, made again where it is unpickled
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.shaped = None if self.outputs is None else shaper(self.outputs)
 
     def forward(self, args: Any, leaves: tuple) -> tuple[Any, tuple]:
         """The program's forward pass, once the guards hold; GuardFailed if one does not."""

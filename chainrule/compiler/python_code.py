@@ -10,12 +10,13 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chainrule.compiler.symbols import SUM, UNARY, Negated, Symbol, Symbols, written
 from chainrule.compiler.tape import Tape
 from chainrule.rules import FLOATS
+from chainrule.runtime import trees
 
 _COMMENT_WIDTH = 40  # how much of a label the comment shows
 
@@ -71,6 +72,29 @@ def unpacker(shape: Any) -> Callable[[tuple], list[float]]:
     namespace: dict[str, Any] = {"Restructure": Restructure}
     exec(compile("\n".join(lines), "<chainrule.jit native arguments>", "exec"), namespace)  # names only
     return namespace["unpack"]
+
+
+def shaper(spec: Any) -> Callable[[Sequence[Any]], Any]:
+    """shaped(flat): the tree of this spec (trees.Spec) around the flat outputs, as trees.unflatten
+    builds it, written as one expression (a gradient's result is rebuilt at every call)."""
+    namespace: dict[str, Any] = {"array_of": trees.array_of}
+    position = itertools.count()
+
+    def built(part: Any) -> str:
+        if part is trees.LEAF:
+            return f"x[{next(position)}]"
+        items = "".join(f"{built(item)}, " for item in part)
+        name, kind = f"k{len(namespace)}", part.kind
+        namespace[name] = kind[1] if isinstance(kind, tuple) else kind  # keys, a shape or a class
+        if isinstance(kind, tuple):
+            return f"array_of([{items}], {name})" if kind[0] == "array" else f"dict(zip({name}, ({items})))"
+        if kind is tuple or kind is list:
+            return f"({items})" if kind is tuple else f"[{items}]"
+        return f"{name}({items})"  # a namedtuple
+
+    source = f"def shaped(x):\n    return {built(spec)}"
+    exec(compile(source, "<chainrule.jit outputs>", "exec"), namespace)  # indices and names only
+    return namespace["shaped"]
 
 
 def _operand(share: Symbol, above: int) -> str:

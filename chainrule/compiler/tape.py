@@ -9,6 +9,7 @@ of Values (a gradient, say) has its outputs' indices in `outputs`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -89,3 +90,14 @@ def nested(outputs: Any, value: Callable[[int], Any]) -> Any:
 def flat_outputs(outputs: Any) -> list[int]:
     """The slots of a nesting of output slots, in order."""
     return [outputs] if isinstance(outputs, int) else [i for item in outputs for i in flat_outputs(item)]
+
+
+def held_elsewhere(leaves: tuple[Value, ...]) -> list[bool]:
+    """For each leaf, whether anything besides this tuple refers to it.
+
+    A leaf only the tape holds is a number fn lifted to a Value while tracing (the 0.01 in `0.01 * v`):
+    nobody can change its .data or read its .grad, so it is a constant of the program, written once,
+    and backward sends it nothing. Each count is compared with that of a fresh Value held the same way.
+    """
+    (alone,) = map(sys.getrefcount, (Value(0.0),))
+    return [count > alone for count in map(sys.getrefcount, leaves)]

@@ -42,7 +42,7 @@ from chainrule.compiler import native_entry, native_kernel, native_loops  # noqa
 
 _VALUES, _GRADS = map(native_kernel.STATE_ROWS.index, ("VALUES", "GRADS"))
 # what a process makes for itself, never pickled (_values and _grads: views of _state's rows)
-_MADE_HERE: tuple[str, ...] = (
+_MADE_HERE = (
     "kernel",
     "source",
     "unpack",
@@ -52,8 +52,8 @@ _MADE_HERE: tuple[str, ...] = (
     "_back_runs",
     "_values",
     "_grads",
+    "_entry",
 )
-_MADE_HERE += ("_entry",)
 
 
 def _codes() -> dict[str, int]:

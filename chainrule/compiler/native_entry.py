@@ -9,7 +9,7 @@ the program (where the loops sit, how often they run and what they read are arra
 compile serves every length of the loops; numba caches it on disk beside the loops.
 
 Compiling it costs about a second once per machine and plan (numba links the interpreter into it),
-which only a program called many times repays: a program's ENTRY_AFTER-th call starts a thread that
+which only a program called many times repays: the call after a program's ENTRY_AFTER-th starts a thread that
 compiles it while the calls go on through the interpreter, and the calls after that run it once it
 is ready. A program with nodes Python computes has no entry.
 """

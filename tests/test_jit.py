@@ -519,3 +519,50 @@ def test_a_gradient_passed_on_unchanged_to_its_only_consumer_is_shared_not_copie
     assert len(shared) == 4, backward  # v8 (the root's 1.0), v6 and v5 (tanh's, then twice's), v2
     assert not [s for s in statements for p in shared if s.startswith(f"g{p} ")], backward
     assert len([s for s in statements if re.fullmatch(r"g\d+ = g\d+", s)]) == 1, backward  # h's
+
+
+def _spec_kinds():
+    from collections import namedtuple
+
+    import numpy as np
+
+    point = namedtuple("point", "x y")
+    return [
+        (1.0, (2.0, 3.0)),
+        [1.0, [2.0], []],
+        {"b": 1.0, "a": [2.0, {"c": 3.0}]},
+        point(1.0, [2.0, 3.0]),
+        (np.arange(4.0).reshape(2, 2), {"k": np.zeros((0, 3))}),
+        (),
+    ]
+
+
+@pytest.mark.parametrize("tree", _spec_kinds(), ids=range(len(_spec_kinds())))
+@pytest.mark.parametrize("most", [10**6, 0], ids=["written", "unflatten"])
+def test_a_shaper_builds_what_unflatten_builds(tree, most, monkeypatch):
+    from chainrule.compiler import python_code
+    from chainrule.runtime import trees
+
+    monkeypatch.setattr(python_code, "SHAPED_MOST", most)
+    leaves, spec = trees.flatten(tree, lambda leaf: leaf)
+    flat = [float(k) for k in range(len(leaves))]
+    built, expected = python_code.shaper(spec)(flat), trees.unflatten(spec, flat)
+    assert repr(built) == repr(expected) and type(built) is type(expected)
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+def test_outputs_nested_deeper_than_python_parses_still_compile(backend):
+    if backend == "native":
+        pytest.importorskip("numba")
+
+    def deep(x):
+        out = x
+        for k in range(300):  # past the parser's 200 nested parentheses
+            out = (x * float(k), out)
+        return out
+
+    assert repr(jit(deep, backend=backend)(2.0)) == repr(_floats(deep(Value(2.0))))
+
+
+def _floats(tree):
+    return tree.data if isinstance(tree, Value) else tuple(_floats(item) for item in tree)

@@ -89,3 +89,41 @@ def test_the_entry_is_not_pickled_and_is_made_again():
     assert shipped._last.program._entry is None
     _, again, _ = through_entry(shipped, 1.5, 0.3, 1.0)
     assert bits(again) == bits(second)
+
+
+def test_one_entry_serves_two_lengths_of_a_loop_each_with_its_own_numbers():
+    short = jit(grad(lambda k: oscillator(k, 0.3, 1.0, steps=150)), backend="native")
+    long = jit(grad(lambda k: oscillator(k, 0.3, 1.0, steps=400)), backend="native")
+    *_, one = through_entry(short, 1.5)
+    *_, other = through_entry(long, 1.5)
+    assert one._entry.text == other._entry.text  # one compiled function, each program's own plan
+    for k in (1.5, 0.7, 2.5):  # alternating: neither keeps anything of the other
+        assert bits(short(k)) == bits(grad(lambda k: oscillator(k, 0.3, 1.0, steps=150))(k))
+        assert bits(long(k)) == bits(grad(lambda k: oscillator(k, 0.3, 1.0, steps=400))(k))
+
+
+def branching(k, x0):
+    """A loop whose body depends on a branch on the data: each side is a path of its own."""
+    return oscillator(k, 0.3, x0) if x0 > 0 else oscillator(k * 2.0, 0.1, x0)
+
+
+def test_each_path_of_a_branch_runs_its_own_entry():
+    compiled = jit(value_and_grad(branching, argnums=(0, 1)), backend="native")
+    for x0 in (1.0, -1.0):
+        through_entry(compiled, 1.5, x0)
+    entries = {id(path.program._entry) for path in compiled._last.siblings}
+    assert len(compiled._last.siblings) == 2 and len(entries) == 2
+    for x0 in (1.0, -1.0, 0.5, -0.25, 2.0):  # the guards choose the path, then its entry runs
+        assert bits(compiled(1.5, x0)) == bits(value_and_grad(branching, argnums=(0, 1))(1.5, x0))
+
+
+def test_zero_times_infinity_inside_the_entry_is_the_engines_nan():
+    def f(k, x0):
+        return oscillator(k, 0.3, x0) * 0.0
+
+    compiled = jit(value_and_grad(f, argnums=(0, 1)), backend="native")
+    through_entry(compiled, 1.5, 1.0)
+    for x0 in (float("inf"), 1e308, 1.0):  # inf · 0 is NaN; 1e308 overflows to inf in the loop
+        got, engine = compiled(1.5, x0), value_and_grad(f, argnums=(0, 1))(1.5, x0)
+        assert bits(got) == bits(engine)
+    assert "nan" in str(bits(compiled(1.5, float("inf"))))  # the case is really reached

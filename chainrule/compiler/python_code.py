@@ -7,6 +7,7 @@ node's value, g<i> for its gradient). Same expressions in the engine's order: th
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -74,9 +75,15 @@ def unpacker(shape: Any) -> Callable[[tuple], list[float]]:
     return namespace["unpack"]
 
 
+SHAPED_MOST = 1_000  # outputs a written shaper takes (a bigger tree's call dwarfs unflatten's walk)
+
+
 def shaper(spec: Any) -> Callable[[Sequence[Any]], Any]:
     """shaped(flat): the tree of this spec (trees.Spec) around the flat outputs, as trees.unflatten
-    builds it, written as one expression (a gradient's result is rebuilt at every call)."""
+    builds it, written as one expression (a gradient's result is rebuilt at every call); unflatten
+    itself for a tree of more than SHAPED_MOST leaves or one nested deeper than Python can parse."""
+    if trees.size(spec) > SHAPED_MOST:
+        return functools.partial(trees.unflatten, spec)
     namespace: dict[str, Any] = {"array_of": trees.array_of}
     position = itertools.count()
 
@@ -92,8 +99,11 @@ def shaper(spec: Any) -> Callable[[Sequence[Any]], Any]:
             return f"({items})" if kind is tuple else f"[{items}]"
         return f"{name}({items})"  # a namedtuple
 
-    source = f"def shaped(x):\n    return {built(spec)}"
-    exec(compile(source, "<chainrule.jit outputs>", "exec"), namespace)  # indices and names only
+    try:
+        source = compile(f"def shaped(x):\n    return {built(spec)}", "<chainrule.jit outputs>", "exec")
+    except (SyntaxError, MemoryError, RecursionError):  # nested too deep for the parser
+        return functools.partial(trees.unflatten, spec)
+    exec(source, namespace)  # indices and names only
     return namespace["shaped"]
 
 

@@ -566,3 +566,14 @@ def test_outputs_nested_deeper_than_python_parses_still_compile(backend):
 
 def _floats(tree):
     return tree.data if isinstance(tree, Value) else tuple(_floats(item) for item in tree)
+
+
+def test_a_shapers_text_holds_no_user_text():
+    from chainrule.compiler import python_code
+    from chainrule.runtime import trees
+
+    key = "__import__('os')._exit(3)"  # were it written into the text, compiling it would run it
+    _, spec = trees.flatten({key: 1.0, "b)": [2.0]}, lambda leaf: leaf)
+    shaped = python_code.shaper(spec)
+    assert shaped([5.0, 6.0]) == {key: 5.0, "b)": [6.0]}
+    assert key not in repr(shaped.__code__.co_consts) and "b)" not in repr(shaped.__code__.co_consts)

@@ -266,9 +266,9 @@ class NativeProgram:
         numbers = self.unpack(args)
         with self._lock:
             if self._tape is not None:
-                with collector.paused():  # (runtime/collector.py: the tape's tuples are many objects)
-                    self._layout(self._tape)
-                self._tape = None
+                with collector.paused():  # (runtime/collector.py: the tape's tuples are many objects,
+                    self._layout(self._tape)  # freed before the collector is back)
+                    self._tape = None
             data = [leaf.data for leaf in self._live]
             call, self._current = next(self._calls), 0
             entry = native_entry.for_call(self, call)  # the whole call as one, once compiled

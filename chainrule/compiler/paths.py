@@ -67,9 +67,9 @@ def compile_path(make: Callable[..., Any], fn: Callable, shape: Any, args: tuple
     """Trace fn and hand its tape, and its guards' tape, to the backend, with the cyclic garbage collector
     paused (runtime/collector.py says why: tens of thousands of nodes are alive while tracing)."""
     outputs: list[Any] = []  # the spec of the tree of Values fn returned (the tape gets a flat tuple)
+    alone: list[list[Value]] = []  # f's differentiated leaves, if the tape is of f alone
     with collector.paused():
         if isinstance(fn, ValueAndGrad) and getattr(make, "differentiates", False):
-            alone: list[list[Value]] = []  # f's differentiated leaves, if the tape is of f alone
             root, inputs, taken = trace(functools.partial(_f_alone, fn, outputs, alone), args, kwargs)
             tape = (
                 record(root, inputs, alone[0], with_value=not isinstance(fn, Grad))
@@ -81,13 +81,19 @@ def compile_path(make: Callable[..., Any], fn: Callable, shape: Any, args: tuple
             if not isinstance(root, Value) and not getattr(make, "several_outputs", False):
                 raise TypeError("jit: this backend compiles functions that return one Value")
             tape = record(root, inputs)
+        expected = tuple(float(c.outcome) for c in taken)
+        with enable_grad():
+            guards_tape = record(tuple(c.node() for c in taken), inputs) if taken else None
+        # the traced graph, five objects a node, is freed here while the collector is off: alive when it
+        # comes back on, its first young collection would walk every one of them (1 s at 700,000 nodes)
+        del root, inputs, taken, alone
         program = make(fn, shape, tape)
         program.outputs = outputs[0] if outputs else None
         guards = None
-        if taken:
+        if guards_tape is not None:
             with enable_grad():
-                guards = make(fn, shape, record(tuple(c.node() for c in taken), inputs))
-    path = Path(program, guards, tuple(float(c.outcome) for c in taken))
+                guards = make(fn, shape, guards_tape)
+    path = Path(program, guards, expected)
     path.positional = not kwargs and not holds_packed(args)
     return path
 

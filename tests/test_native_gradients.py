@@ -185,13 +185,13 @@ def test_vmap_of_a_gradient_program_is_the_points_one_by_one(together, monkeypat
     chunk functions, the loops' batch bodies; the last chunk short), or, past batch_kernel.CACHED,
     point by point: either way each point's numbers are those of its own call, to the bit."""
     from chainrule import vmap
-    from chainrule.compiler import batch, batch_kernel
+    from chainrule.compiler import batch_kernel, batch_native
 
     if not together:
         monkeypatch.setattr(batch_kernel, "CACHED", 0)
-    monkeypatch.setattr(batch, "SHARED_WORK", 0)  # the chunks on a thread per core, however small
-    chunked, in_chunks = [], batch._in_chunks
-    monkeypatch.setattr(batch, "_in_chunks", lambda *args: chunked.append(in_chunks(*args)))
+    monkeypatch.setattr(batch_native, "SHARED_WORK", 0)  # the chunks on a thread per core, however small
+    chunked, in_chunks = [], batch_native._in_chunks
+    monkeypatch.setattr(batch_native, "_in_chunks", lambda *args: chunked.append(in_chunks(*args)))
     cases = [
         (oscillator, (0, 1, 2), [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(70)]),
         (three_back_then_another_loop, (0, 1), [(0.8 + 0.01 * i, 0.3 - 0.001 * i) for i in range(70)]),
@@ -274,10 +274,10 @@ def test_zero_times_infinity_in_a_loop_is_the_engines_nan():
 def test_zero_times_infinity_in_a_batch_is_the_engines_nan(threads, monkeypatch):
     """The batched backward passes (a chunk's loops and interpreter), not a plausible 0 either."""
     from chainrule import vmap
-    from chainrule.compiler import batch
+    from chainrule.compiler import batch_native
 
     if threads:
-        monkeypatch.setattr(batch, "SHARED_WORK", 0)
+        monkeypatch.setattr(batch_native, "SHARED_WORK", 0)
     points = [0.8 + 0.01 * i for i in range(70)]
     values, grads = vmap(jit(value_and_grad(zero_times_infinity), backend="native"))(points)
     engine = [value_and_grad(zero_times_infinity)(x) for x in points]

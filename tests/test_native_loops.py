@@ -229,16 +229,16 @@ def test_vmap_of_a_program_with_loops_is_the_points_one_by_one(together, monkeyp
     through their backward batch bodies too); a big one's one at a time through their bodies for one
     point (batch_kernel.CACHED decides): each the calls' numbers."""
     from chainrule import vmap
-    from chainrule.compiler import batch, batch_kernel
+    from chainrule.compiler import batch_kernel, batch_native
 
     if not together:
         monkeypatch.setattr(batch_kernel, "CACHED", 0)
-    monkeypatch.setattr(batch, "SHARED_WORK", 0)  # the chunks on a thread per core, however small
+    monkeypatch.setattr(batch_native, "SHARED_WORK", 0)  # the chunks on a thread per core, however small
     forward = jit(lambda k, c, x0: (oscillator(k, c, x0),), backend="native")
     both = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
     points = [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(150)]  # 3 chunks of 64
-    chunked, run_batch = [], batch._in_chunks
-    monkeypatch.setattr(batch, "_in_chunks", lambda *args: chunked.append(run_batch(*args)))
+    chunked, run_batch = [], batch_native._in_chunks
+    monkeypatch.setattr(batch_native, "_in_chunks", lambda *args: chunked.append(run_batch(*args)))
     (values,) = vmap(forward)(*map(list, zip(*points)))
     assert bool(chunked) == together, "the batch did not run as its size says"
     assert forward._last.program._loops

@@ -131,11 +131,11 @@ def test_a_point_that_raises_in_a_big_batch_raises_the_calls_error(bad, threads,
     """Every chunk of points runs where its error reaches vmap (an error in a chunk that numba's
     prange ran on a worker thread was once dropped, and that chunk's numbers were uninitialised)."""
     from chainrule import math as cmath
-    from chainrule.compiler import batch
+    from chainrule.compiler import batch_native
     from chainrule.floatmath import DomainError
 
     if threads:
-        monkeypatch.setattr(batch, "SHARED_WORK", 0)
+        monkeypatch.setattr(batch_native, "SHARED_WORK", 0)
 
     forward = jit(lambda k, c: (cmath.log(c) + k, k * 2.0), backend="native")
     slope = jit(value_and_grad(lambda x, c: cmath.log(x) * c), backend="native")

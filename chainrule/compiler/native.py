@@ -177,7 +177,8 @@ class NativeProgram:
             self._outputs = nested(tape.outputs, slot.__getitem__)
         self._output_slots = flat_outputs(self._outputs) if tape.outputs is not None else [self._root]
         kept = [self._root, *self._output_slots]  # (a loop's backward pass computes its values again)
-        self._loops = native_loops.find(self._program, self._state, self._start, kept, needs, sorted(sources))
+        program, state, read_after = self._program, self._state, sorted(sources)
+        self._loops = native_loops.find(program, state, self._start, kept, needs, read_after, self._inputs)
         self._zeroed = native_loops.zeroed(self._start, self._loops)
         self._load_loops()
 

@@ -18,6 +18,7 @@ stretch the guess misses runs on the interpreter, with the same numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.compiler import loop_text, native_kernel
+from chainrule.compiler import loop_chunks, loop_text, native_kernel
 
 MAX_BODY = 256  # nodes of a body: a longer one compiles slowly (numba's time grows with the text)
 MIN_NODES = 512  # a loop smaller than this runs in the interpreter: its compile would not pay
@@ -42,11 +43,13 @@ class Loop:
     period: int
     count: int  # passes
     fixed: Any  # int64: the slot at pass 0 of each parent read that is not the pass's own or an earlier one's
-    text: str  # the body's functions, as loop_text.py writes them
+    text: str  # the body's functions, as loop_text.py and loop_chunks.py write them
     in_array: bool  # run_back keeps every pass's gradients in the array (loop_text.Body.in_array)
     read_middle: tuple[int, ...]  # the body's nodes whose gradients run_back reads from the array in the
     read_last: tuple[int, ...]  # passes between the first and the last, and in the last (the others: locals
     # from 0, their entries never read, so a backward pass need not zero them)
+    scratch: tuple[int, int] = (0, 0)  # rows of points the chunk functions' arrays need (loop_chunks.text)
+    leaves_read: Any = None  # int64: the leaves a chunk's functions read at every point (loop_chunks)
 
     @property
     def stop(self) -> int:
@@ -143,13 +146,20 @@ def _how(parent: int, stride: int, begin: int, k: int, period: int) -> tuple[str
 
 
 def find(
-    program: Any, state: Any, start: int, kept: Any, needs: Any = None, read_after: Any = ()
+    program: Any,
+    state: Any,
+    start: int,
+    kept: Any,
+    needs: Any = None,
+    read_after: Any = (),
+    arguments: int = 0,
 ) -> list[Loop]:
     """The loops among a laid-out program's op nodes (slots start on), in slot order. kept: the slots
     whose values must be in the array after a call besides those other nodes read (the outputs), or
     None for every slot (the interpreter's backward pass reads them all); needs: whether each slot's
     gradient is needed (None: all); read_after: the slots whose gradients are read after a backward
-    pass."""
+    pass; arguments: the slots of the call's numbers, first (the others below start are the same at
+    every point of a batch)."""
     rows = dict(zip(native_kernel.PROGRAM_ROWS, program))
     codes = rows["CODE"][start:]
     if len(codes) < MIN_NODES:
@@ -200,13 +210,19 @@ def find(
             count,
             (reads[begin, 0], reads[begin, 1]),
             stored=in_some_pass(needed[passes]),
+            stored_before_last=in_some_pass(needed[begin : last.start], count - 1),
             sends=list(sends),
             read_after=in_some_pass(read[passes]),
             received=in_some_pass(received[begin : last.start], count - 1),
             received_last=received[last],
         )
-        module, fixed = loop_text.text(body)
-        loops.append(Loop(begin, period, count, fixed, module, body.in_array, *body.from_array()))
+        shared, leaves = loop_chunks.leaf_reads(body, arguments, start)
+        body = dataclasses.replace(body, shared=shared)
+        (module, fixed), (chunks, scratch) = loop_text.text(body), loop_chunks.text(body)
+        in_array = body.in_array
+        loops.append(
+            Loop(begin, period, count, fixed, module + chunks, in_array, *body.from_array(), scratch, leaves)
+        )
     return loops
 
 

@@ -1,0 +1,155 @@
+"""A loop's chunk functions (loop_chunks.py) and the native batch around them (batch_native.py): every
+point of a vmap gets the bits of its own call, whatever the loop reads and however its passes fall
+into segments."""
+
+from __future__ import annotations
+
+import math
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chainrule import Value, jit, value_and_grad, vmap
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import scalar_programs  # the benchmark's oscillator, as a user writes it
+
+pytestmark = pytest.mark.usefixtures("numba")
+
+START = Value(0.3)  # a leaf the loops below close over: where a loop's first pass may start from
+
+
+def bits(numbers):
+    return [struct.pack("<d", x) if not math.isnan(x) else "nan" for x in numbers]
+
+
+def oscillator(k, c, x0, steps=300):
+    """Data read at every pass (a leaf each, the same at every point), k and c read by each pass."""
+    data = [math.sin(0.01 * t) for t in range(steps)]
+    return scalar_programs.oscillator(k, c, x0, data, 0.01)
+
+
+def parameter_twice(a, b, steps=300):
+    """a read twice by each pass: two reads of one slot, whose gradients add up in one row."""
+    x = b
+    for _ in range(steps):
+        x = x * a + a * 0.25
+    return x
+
+
+def from_a_leaf(a, b, steps=300):
+    """Starts from a leaf fn closed over; each pass lifts its own two constants (read like a pass
+    before's node: they move by the period)."""
+    x = START
+    for _ in range(steps):
+        x = x * 0.998 + a * 0.001 + b
+    return x * b
+
+
+def still_and_moving(x, steps=600):
+    """A second loop reads the first's passes in turn and one of them at every pass: that one's
+    gradient comes from both reads, so it cannot be summed apart from the array."""
+    ys, y = [], x
+    for _ in range(steps):
+        y = y * 0.999
+        ys.append(y)
+    total = x
+    for y in ys:
+        total = total * 0.5 + y * ys[steps // 2]
+    return total
+
+
+PROGRAMS = [
+    (oscillator, (1.5, 0.3, 1.0)),
+    (parameter_twice, (0.9, 0.4)),
+    (from_a_leaf, (0.7, 0.2)),
+    (still_and_moving, (0.8,)),
+]
+
+
+def points_near(at, count=70):
+    return [tuple(x * (1.0 + 0.003 * i) for x in at) for i in range(count)]
+
+
+def one_by_one(f, points):
+    return [f(*point) for point in points]
+
+
+def flat(result):
+    """A value_and_grad's (value, (gradients...)) as a flat list."""
+    value, grads = result
+    return [value, *grads]
+
+
+@pytest.mark.parametrize("segment", [4, 32, 512], ids=["4 passes", "32 passes", "one segment"])
+@pytest.mark.parametrize("fn, at", PROGRAMS, ids=[fn.__name__ for fn, _ in PROGRAMS])
+def test_each_point_of_a_chunk_gets_its_calls_bits(fn, at, segment, monkeypatch):
+    """Through checkpoints every `segment` passes (a loop of 300 passes: the last segment short), the
+    parameters' gradients summed in rows of their own, the leaves read once a pass."""
+    from chainrule.compiler import loop_chunks
+
+    monkeypatch.setattr(loop_chunks, "SEGMENT", segment)  # the text is written at the first call
+    f = jit(value_and_grad(fn, argnums=tuple(range(len(at)))), backend="native")
+    points = points_near(at)
+    value, grads = vmap(f)(*map(list, zip(*points)))
+    assert f._last.program._loops, "no loop found: the chunk functions were not run"
+    for i, point in enumerate(points):
+        assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
+    forward = jit(lambda *xs: (fn(*xs),), backend="native")  # forward only: what the last pass keeps
+    (values,) = vmap(forward)(*map(list, zip(*points)))
+    assert bits(values) == bits([forward(*point)[0] for point in points])
+
+
+def test_the_loops_use_what_they_are_written_for():
+    """The programs above reach the paths they are there for: a parameter's sum, shared reads, a
+    parameter read both still and moving kept in the array."""
+    made, programs = {}, {}
+    for fn, at in PROGRAMS:
+        f = jit(value_and_grad(fn, argnums=tuple(range(len(at)))), backend="native")
+        f(*at)
+        made[fn.__name__] = f._last.program._loops
+        programs[fn.__name__] = f._last.program
+    assert made["oscillator"][0].scratch[1] == 2  # k's and c's gradients
+    assert made["parameter_twice"][0].scratch[1] == 1  # a, read twice: one row
+    assert "shared[" in made["oscillator"][0].text  # the data, once a pass
+    program = programs["from_a_leaf"]  # START read once, by a pass the loop leaves to the interpreter
+    assert [leaf for leaf in program._live if leaf is START] and not made["from_a_leaf"][0].leaves_read.size
+    # the passes before the one that reads ys[300] twice: ys[300] read still, and reached by the moving
+    # read, so in the array; after it, the moving read has passed it, so summed apart
+    before, after = made["still_and_moving"][-2:]
+    assert (before.scratch[1], after.scratch[1]) == (0, 1)
+
+
+def test_a_batch_again_and_another_size_reuse_the_arrays_and_keep_the_bits():
+    """A chunk's arrays are kept from batch to batch (what they held is never read): a second batch of
+    other points, and one of another size, give their calls' bits."""
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    for count, scale in ((70, 1.0), (70, 1.1), (5, 0.9), (130, 1.05)):
+        points = [tuple(x * scale for x in p) for p in points_near((1.5, 0.3, 1.0), count)]
+        value, grads = vmap(f)(*map(list, zip(*points)))
+        for i, point in enumerate(points):
+            assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
+
+
+@pytest.mark.parametrize(
+    "as_columns",
+    [
+        lambda xs: np.array(xs, np.float64),
+        lambda xs: np.array(xs, np.float32),
+        lambda xs: np.array(xs, np.float16),
+        lambda xs: list(xs),
+    ],
+    ids=["float64 arrays", "float32 arrays", "float16 arrays", "lists"],
+)
+def test_columns_of_floats_go_in_as_their_calls_take_them(as_columns):
+    """Arrays of floats go straight in as columns; every kind gives what its points called one by one
+    give (a float32 is the float64 it widens to)."""
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    columns = [as_columns(column) for column in zip(*points_near((1.5, 0.3, 1.0)))]
+    value, grads = vmap(f)(*columns)
+    points = zip(*(column.tolist() if hasattr(column, "tolist") else column for column in columns))
+    for i, point in enumerate(points):
+        assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))

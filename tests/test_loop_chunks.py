@@ -153,3 +153,37 @@ def test_columns_of_floats_go_in_as_their_calls_take_them(as_columns):
     points = zip(*(column.tolist() if hasattr(column, "tolist") else column for column in columns))
     for i, point in enumerate(points):
         assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
+
+
+def _batch_in_child(queue):
+    from chainrule.compiler import batch_native
+
+    batch_native.SHARED_WORK = 0  # on the threads, however small
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    points = points_near((1.5, 0.3, 1.0), 130)
+    value, _ = vmap(f)(*map(list, zip(*points)))
+    queue.put(bits(value) == bits([f(*point)[0] for point in points]))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork is Linux's way to start a process")
+def test_a_process_forked_after_a_batch_runs_its_own_threads(monkeypatch):
+    """The threads of a batch are kept from batch to batch; a process forked from one that had them
+    (multiprocessing's default on Linux) has none, and makes its own rather than wait on them."""
+    import multiprocessing
+
+    from chainrule.compiler import batch_native
+
+    monkeypatch.setattr(batch_native, "SHARED_WORK", 0)
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    vmap(f)(*map(list, zip(*points_near((1.5, 0.3, 1.0), 130))))  # the parent's threads, started
+    assert batch_native._POOL
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_batch_in_child, args=(queue,))
+    child.start()
+    child.join(60)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the forked process waited on threads it does not have"
+    assert child.exitcode == 0 and queue.get(timeout=10)

@@ -58,8 +58,21 @@ def still_and_moving(x, steps=600):
         ys.append(y)
     total = x
     for y in ys:
-        total = total * 0.5 + y * ys[steps // 2]
+        total = total * 0.999 + y * ys[steps // 2]  # (0.5: the lost share fell below an ulp)
     return total
+
+
+def carried_from_a_parameter(x, steps=60):
+    """s, read by every pass, is also what the first pass reads as its pass before: its gradient
+    gets shares from both reads (summed apart from the array, one was once lost)."""
+    s = x + 0.5
+    h = s
+    for _ in range(steps):
+        a = h * 0.999
+        for _ in range(20):
+            a = a * 0.999
+        h = a + s
+    return h
 
 
 PROGRAMS = [
@@ -67,6 +80,7 @@ PROGRAMS = [
     (parameter_twice, (0.9, 0.4)),
     (from_a_leaf, (0.7, 0.2)),
     (still_and_moving, (0.8,)),
+    (carried_from_a_parameter, (0.7,)),
 ]
 
 

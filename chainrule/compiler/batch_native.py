@@ -150,8 +150,8 @@ def _point_by_point(program: Any, base: Any, points: Any, results: Any) -> None:
 
 def _in_chunks(program: Any, module: Any, base: Any, points: Any, results: Any, chunk: int) -> None:
     """The batch of a program with loops or gradients: chunks of points together (the interpreter's
-    stretches by batch_kernel's chunk functions, the loops by their bodies' batch forms, each in
-    turn), the chunks shared among threads. A gradient's program then runs its backward pass the
+    stretches by batch_kernel's chunk functions, the loops by their chunk functions, each in turn),
+    the chunks shared among threads. A gradient's program then runs its backward pass the
     same way and gives each point's value and its sources' gradients, as its calls do."""
     from chainrule.compiler import loop_chunks, native_kernel, native_loops
     from chainrule.compiler.native import np
@@ -168,8 +168,8 @@ def _in_chunks(program: Any, module: Any, base: Any, points: Any, results: Any, 
 
     every = _read_at_every_point(program)[0]
     carried, summed = (max([loop.scratch[i] for loop in program._loops], default=0) for i in (0, 1))
-    # point i runs in chunk i % chunks: each chunk, each thread's share, holds points from all over the
-    # batch, whose cost may vary along it (numbers that turn subnormal late in a long loop, say)
+    # the points in the order of i % chunks, so that each chunk (each thread's share) holds points from
+    # all over the batch, whose cost may vary along it; the results go back to the points' own order
     order = np.argsort(np.arange(len(points)) % -(-len(points) // chunk), kind="stable")
     points, in_order = points[order], results
     results = np.empty_like(in_order)

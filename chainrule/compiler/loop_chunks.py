@@ -64,7 +64,8 @@ class _Chunk:
         self.body, self.symbols = body, Symbols()
         slots = body.slots()  # f2 + t * 3, j + -6
         self.shared = frozenset(slots[k][c] for k, c in body.shared)
-        self.summed = {} if body.in_array else _summed(body.fixed_reads(), body.count)
+        self.summed = {} if body.in_array else _summed(body)
+        self.fixed_names = "".join(f", f{i}" for i in range(len(body.fixed())))  # f0, f1, … as arguments
         self.held = {k: str(i) for i, k in enumerate(body.carried)}  # a carried node's row of hold, carry
 
     def loop(self, lines_of: Lines, depth: int) -> list[str]:
@@ -182,7 +183,7 @@ class _Chunk:
             f"grads[np.uint64({f}) * width + p] = sums[np.uint64({row}) * width + p]"
             for row, f in sums.items()
         ]
-        called = f"(values, grads, width, carry, passes, sums, shared, start, t, first{self.fixed_names()})"
+        called = f"(values, grads, width, carry, passes, sums, shared, start, t, first{self.fixed_names})"
         again = ["    for t in range(first, end - 1):", f"        _recomputed{called}"]  # from its checkpoint
         return [
             f"j = start + (count - 1) * {period}",
@@ -202,9 +203,6 @@ class _Chunk:
             *_plain_loop(summed_out),
         ]
 
-    def fixed_names(self) -> str:
-        return "".join(f", f{i}" for i in range(len(self.body.fixed())))
-
     def pass_functions(self) -> str:
         """The functions of a pass of the backward pass (none for a body run in the array): as a loop
         of run_back_batch, LLVM did not vectorise the loop over the points that walks a pass back
@@ -214,9 +212,7 @@ class _Chunk:
         texts = []
         for name, lines_of in (("_recomputed", self.recomputed), ("_walked", self.walked)):
             loop = "".join(f"{line}\n" for line in self.loop(lines_of, 1))
-            texts.append(
-                _PASS.format(name=name, fixed=self.fixed_names(), period=self.body.period, loop=loop)
-            )
+            texts.append(_PASS.format(name=name, fixed=self.fixed_names, period=self.body.period, loop=loop))
         return "".join(texts)
 
 
@@ -224,20 +220,25 @@ def _plain_loop(lines: list[str]) -> list[str]:
     return ["for p in range(width):", *(f"    {line}" for line in lines)] if lines else []
 
 
-def _summed(reads: list[tuple[int, int]], count: int) -> dict[str, int]:
+def _summed(body: Body) -> dict[str, int]:
     """The fixed reads that stay put (a parameter's) whose gradients the backward pass adds up in
     `sums` (a row per slot, copied in before the passes and out after them: the same additions in the
     same order): each written f{i}, with its row. Summed into the array, every pass's share went
     back to memory (measured: 6.2 ns a point and pass for the oscillator's backward, 3.6 so). A slot
-    that another fixed read reaches as it moves stays in the array."""
-    moving: set[int] = set()
-    for stride, slot in reads:
-        if stride:
-            moving.update(range(slot, slot + stride * count, stride))
+    that any other read reaches in some pass (a fixed read as it moves, a read of a pass behind, the
+    first pass's read of the pass before) stays in the array: its shares would go there too."""
+    reached: set[int] = set()
+    for k in range(body.period):
+        for way, number, slot in body.ways(k):
+            if way == "carried":
+                reached.add(slot)
+            elif way == "behind" or (way == "fixed" and number):
+                stride = body.period if way == "behind" else number
+                reached.update(range(slot, slot + stride * body.count, stride))
     rows: dict[int, int] = {}
     summed = {}
-    for i, (stride, slot) in enumerate(reads):
-        if not stride and slot not in moving:
+    for i, (stride, slot) in enumerate(body.fixed_reads()):
+        if not stride and slot not in reached:
             summed[f"f{i}"] = rows.setdefault(slot, len(rows))
     return summed
 

@@ -80,10 +80,7 @@ class _Chunk:
     def values(self, rows: _Rows) -> list[str]:
         """The pass's values `v{k}`, from the pass before's `p{k}`."""
 
-        def operand(way: str, number: int, slot: str) -> str:
-            return {"own": f"v{number}", "carried": f"p{number}"}.get(way) or rows("values", slot)
-
-        values = loop_text.node_values(self.body, self.symbols, operand)
+        values = loop_text.node_values(self.body, self.symbols, loop_text.reader(rows))
         return [f"v{k} = {value}" for k, value in enumerate(values)]
 
     def carried(self, array: str, row: Callable[[int], str]) -> Lines:
@@ -230,11 +227,8 @@ def _summed(body: Body) -> dict[str, int]:
     reached: set[int] = set()
     for k in range(body.period):
         for way, number, slot in body.ways(k):
-            if way == "carried":
-                reached.add(slot)
-            elif way == "behind" or (way == "fixed" and number):
-                stride = body.period if way == "behind" else number
-                reached.update(range(slot, slot + stride * body.count, stride))
+            if way != "fixed" or number:  # (a read that stays put is the one summed, or another like it)
+                reached.update(body.reached(way, number, slot).tolist())
     rows: dict[int, int] = {}
     summed = {}
     for i, (stride, slot) in enumerate(body.fixed_reads()):
@@ -251,13 +245,10 @@ def leaf_reads(body: Body, arguments: int, start: int) -> tuple[frozenset[tuple[
     shared, leaves = set(), []
     for k in range(body.period):
         for c, (way, number, slot) in enumerate(body.ways(k)):
-            if way in ("own", "carried"):  # a node of the loop, or at pass 0 what comes before it
-                leaves += [slot] if way == "carried" else []
-                continue
-            slots = slot + (number if way == "fixed" else body.period) * np.arange(body.count)
-            if arguments <= slots.min() and slots.max() < start:
+            slots = body.reached(way, number, slot)
+            if way in ("fixed", "behind") and arguments <= slots.min() and slots.max() < start:
                 shared.add((k, c))
-            else:
+            else:  # (own: none; carried: at pass 0, what comes before the loop)
                 leaves += slots.tolist()
     found = np.array(leaves, np.int64)
     return frozenset(shared), np.unique(found[(found >= arguments) & (found < start)])

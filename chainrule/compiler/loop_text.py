@@ -75,6 +75,15 @@ class Body:
             named.append(reads)
         return named
 
+    def reached(self, way: str, number: int, slot: str | int) -> Any:
+        """The slots a read (a `ways` entry) reaches over the passes: a fixed or behind read's as it
+        moves, the one before the loop that the first pass reads (carried); none for `own`."""
+        if way == "own":
+            return np.zeros(0, np.int64)
+        if way == "carried":
+            return np.array([slot], np.int64)
+        return int(slot) + (number if way == "fixed" else self.period) * np.arange(self.count)
+
     def fixed_reads(self) -> list[tuple[int, int]]:
         """(stride, slot at pass 0) of each fixed read, in the order slots() numbers them."""
         ways = [way for k in range(self.period) for way in self.ways(k)]
@@ -140,7 +149,7 @@ def backward_lines(body: Body, symbols: Symbols, in_locals: bool, access: Access
         parents = []
         for (way, number, _), slot in zip(body.ways(k), reads):
             local = {"own": f"g{number}", "carried": f"c{number}"}.get(way) if in_locals else None
-            value = {"own": f"v{number}", "carried": f"p{number}"}.get(way) or access("values", slot)
+            value = reader(access)(way, number, slot)
             parents.append((value, local or access("grads", slot)))
         slots.append(parents)
     lines = []
@@ -175,9 +184,12 @@ def node_values(body: Body, symbols: Symbols, operand: Callable[[str, int, str],
     return values
 
 
-def in_locals(way: str, number: int, slot: str) -> str:
-    """A parent of a point's pass: a local for a node of the pass or of the pass before, else its entry."""
-    return {"own": f"v{number}", "carried": f"p{number}"}.get(way) or point("values", slot)
+def reader(access: Access = point) -> Callable[[str, int, str], str]:
+    """How a pass reads a parent's value: a local for a node of the pass (`v2`) or of the pass before
+    (`p4`), else its entry of values, as access writes it."""
+    return lambda way, number, slot: (
+        {"own": f"v{number}", "carried": f"p{number}"}.get(way) or access("values", slot)
+    )
 
 
 def text(body: Body) -> tuple[str, Any]:
@@ -187,7 +199,7 @@ def text(body: Body) -> tuple[str, Any]:
     carried = body.carried
     period = body.period
     names = [native_kernel.native_rows()[code].name for code in body.codes[:period]]
-    values = node_values(body, symbols, in_locals)
+    values = node_values(body, symbols, reader())
     one = []
     for k, (value, name) in enumerate(zip(values, names)):
         one.append(f"v{k} = {value}  # {name}")

@@ -201,3 +201,41 @@ def test_a_process_forked_after_a_batch_runs_its_own_threads(monkeypatch):
         child.kill()
     assert not alive, "the forked process waited on threads it does not have"
     assert child.exitcode == 0 and queue.get(timeout=10)
+
+
+WEIGHT = Value(0.97)  # a parameter the loop below closes over: its data read at every batch
+
+
+def weighted(x, steps=300):
+    for _ in range(steps):
+        x = x * WEIGHT + 0.01
+    return x
+
+
+def test_a_batch_reads_what_the_closed_over_leaves_hold_now():
+    """The chunk arrays and the leaves' rows are kept from batch to batch, the leaves' numbers never:
+    a parameter changed between two batches gives the numbers of calls made after the change."""
+    f = jit(value_and_grad(weighted), backend="native")
+    points = [0.5 + 0.01 * i for i in range(70)]
+    try:
+        for data in (0.97, 0.5, 0.97):
+            WEIGHT.data = data
+            value, grad = vmap(f)(points)
+            assert bits([*value, *grad]) == bits([*(f(x)[0] for x in points), *(f(x)[1] for x in points)])
+    finally:
+        WEIGHT.data = 0.97
+    assert f._last.program._loops
+
+
+def test_infinities_and_nans_in_a_batch_are_the_calls():
+    """inf, nan and a number whose square overflows (then 0 * inf) through the chunk functions give
+    the bits of the calls: no fast path that would make them a number."""
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    points = points_near((1.5, 0.3, 1.0), 64)
+    points[3] = (1.5, 0.3, math.inf)
+    points[10] = (math.nan, 0.3, 1.0)
+    points[20] = (1.5, 0.3, 1e200)  # its squares overflow to inf
+    value, grads = vmap(f)(*map(list, zip(*points)))
+    for i, point in enumerate(points):
+        assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
+    assert any(math.isnan(g[3]) for g in grads), "the infinite point did not reach a nan"

@@ -239,3 +239,19 @@ def test_infinities_and_nans_in_a_batch_are_the_calls():
     for i, point in enumerate(points):
         assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
     assert any(math.isnan(g[3]) for g in grads), "the infinite point did not reach a nan"
+
+
+def test_a_loops_text_holds_no_user_text():
+    """The loops' modules are imported as code: a label a user gave a Value the loop reads never
+    reaches their text (slots, strides and the table's own names only)."""
+    label = "__import__('os')._exit(3)"
+    WEIGHT.label = label
+    try:
+        f = jit(value_and_grad(weighted), backend="native")
+        points = [0.5 + 0.01 * i for i in range(70)]
+        value, _ = vmap(f)(points)
+        (loop,) = f._last.program._loops
+        assert "run_back_batch" in loop.text and label not in loop.text and "__import__" not in loop.text
+        assert bits(value) == bits([f(x)[0] for x in points])
+    finally:
+        WEIGHT.label = ""

@@ -21,6 +21,7 @@ import chainrule.math as cm
 from chainrule import Value, equal, grad, hessian, hvp, jit, where
 from chainrule.compiler import JitFallbackWarning, JitTraceWarning
 from chainrule.derivatives.gradcheck import numerical_gradient
+from chainrule.runtime import tracing
 
 
 def bits(x: float) -> bytes:
@@ -303,6 +304,50 @@ def test_two_threads_tracing_at_once_each_hear_their_own_reads():
     finally:
         sys.setswitchinterval(interval)
     assert heard == {"a": [True] * 200, "b": [True] * 200}
+
+
+def _inner(x):
+    return x * 2.0
+
+
+def _outer(x):
+    with tracing.unwatched():
+        y = _inner(x)
+    return y + 1.0
+
+
+def test_the_watch_is_off_inside_chainrules_own_walks_and_on_again_after():
+    """Before 3.12 the watch is cProfile's profiler: unwatched() turns it off and on again. From 3.12
+    sys.monitoring's watch costs nothing once a function has started, and unwatched() leaves it be."""
+    from chainrule.compiler import data_reads
+
+    with data_reads.watching() as ran:
+        _outer(Value(1.0))
+        _shared(Value(1.0))  # after the walk: heard again
+    assert _outer.__code__ in ran and _shared.__code__ in ran
+    assert (_inner.__code__ in ran) == (sys.version_info >= (3, 12))
+    assert sys.getprofile() is None  # nothing left behind
+
+
+def test_a_profiler_the_user_runs_is_left_running():
+    """Before 3.12 one profiler a thread: a user's (cProfile here) is theirs, and the trace watches
+    nothing; from 3.12 the watch is a sys.monitoring tool beside it, and still warns."""
+    import cProfile
+
+    theirs = cProfile.Profile()
+    theirs.enable()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert jit(lambda x: x * x.data)(3.0).data == 9.0
+        still = sys.getprofile()
+    finally:
+        theirs.disable()
+    if sys.version_info < (3, 12):  # (from 3.12 cProfile is a sys.monitoring tool itself)
+        assert still is theirs
+    warned = any(issubclass(w.category, JitTraceWarning) for w in caught)
+    assert warned == (sys.version_info >= (3, 12))
+    assert any(getattr(entry.code, "co_name", "") == "<lambda>" for entry in theirs.getstats())
 
 
 def test_a_read_of_data_in_a_users_ops_partial_is_warned_of_in_a_compiled_gradient():

@@ -577,3 +577,51 @@ def test_a_shapers_text_holds_no_user_text():
     shaped = python_code.shaper(spec)
     assert shaped([5.0, 6.0]) == {key: 5.0, "b)": [6.0]}
     assert key not in repr(shaped.__code__.co_consts) and "b)" not in repr(shaped.__code__.co_consts)
+
+
+# --- the tape ----------------------------------------------------------------------------------------------
+
+
+def test_the_tape_holds_each_nodes_row_parents_and_leaves_in_the_engines_order():
+    """record's tape against the graph read directly: topological_order, each node's op and parents."""
+    from chainrule.compiler.tape import record
+    from chainrule.engine import topological_order
+    from chainrule.rules import rule_of
+
+    x, y, w = Value(0.5), Value(-1.5), Value(2.0)  # w: closed over
+    z = chainrule.math.tanh(x * w + y) ** 3 - x / (y + 4.0) + chainrule.math.atan2(x, y)
+    with no_grad():
+        cut = Value(3.0, (x,), "tanh")  # a leaf that says tanh: made under no_grad, so no parents
+    root = z * cut
+    tape = record(root, [x, y])
+    order = topological_order(root)
+    at = {id(node): i for i, node in enumerate(order)}
+    assert len(tape) == len(order) and tape.parents == tuple(
+        tuple(at[id(p)] for p in node._prev) for node in order
+    )
+    assert tape.rules == tuple(rule_of(node) if node._prev else None for node in order)
+    assert list(tape.arities) == [len(node._prev) for node in order]
+    assert tape.inputs == (at[id(x)], at[id(y)])
+    leaves = [i for i, node in enumerate(order) if not node._prev and node is not x and node is not y]
+    assert tape.leaf_nodes == tuple(leaves) and tape.leaves == tuple(order[i] for i in leaves)
+    assert tape.exponents == tuple(node._exponent for node in order)
+    grads = tape.needs_grad
+    assert [grads[at[id(v)]] for v in (x, y, w, cut, root)] == [False, False, True, True, True]
+
+
+def test_a_node_built_by_hand_that_no_row_fits_is_refused_by_jit():
+    """A node with an op the table lacks, or another op's number of parents, named when traced."""
+    a = Value(1.0)
+
+    def unknown(x):
+        return Value(2.0, (x * a,), "erfcx") + x
+
+    def two_parents(x):
+        return chainrule.math.tanh(x) + Value(2.0, (x, a), "tanh") + chainrule.math.tanh(x * a)
+
+    for fn, message in ((unknown, "no op 'erfcx'"), (two_parents, "a 'tanh' node needs 1 parents, it has 2")):
+        for backend in ("python", "native"):
+            if backend == "native":
+                pytest.importorskip("numba")
+            with pytest.raises(ValueError, match=re.escape(message)):
+                jit(fn, backend=backend)(0.5)

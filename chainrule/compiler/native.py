@@ -27,11 +27,12 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from chainrule.compiler.python_code import unpacker
 from chainrule.compiler.tape import Tape, flat_outputs, held_elsewhere, nested
-from chainrule.rules import FLOATS, Rule
+from chainrule.rules import FLOATS
 from chainrule.runtime import collector
 from chainrule.runtime.extras import require
 
@@ -102,18 +103,19 @@ class NativeProgram:
         (the engine's order, so each sum adds its terms as the engine does)."""
         live = held_elsewhere(tape.leaves)
         inputs = len(tape.inputs)
-        slot = [0] * len(tape)
-        for k, node in enumerate(tape.inputs):
-            if node is not None:
-                slot[node] = k
         leaves = [(i, leaf) for i, leaf, held in zip(tape.leaf_nodes, tape.leaves, live) if held]
         constants = [(i, leaf) for i, leaf, held in zip(tape.leaf_nodes, tape.leaves, live) if not held]
-        ops = [i for i, rule in enumerate(tape.rules) if rule is not None]
-        for s, i in enumerate([i for i, _ in leaves] + [i for i, _ in constants] + ops, start=inputs):
-            slot[i] = s
-        size = inputs + len(tape.leaves) + len(ops)
+        arities = np.frombuffer(tape.arities, np.int64)
+        op_nodes = np.flatnonzero(arities)
+        size = inputs + len(tape.leaves) + len(op_nodes)
+        used = [(k, node) for k, node in enumerate(tape.inputs) if node is not None]
+        at = np.zeros(len(tape), np.int64)  # each node's slot
+        at[[node for _, node in used]] = [k for k, _ in used]
+        leaf_slots = np.array([i for i, _ in leaves + constants], np.int64)
+        at[np.concatenate((leaf_slots, op_nodes))] = np.arange(inputs, size)
+        slot = at.tolist()
         self._live = [leaf for _, leaf in leaves]
-        self._inputs, self._live_end, self._start = inputs, inputs + len(leaves), size - len(ops)
+        self._inputs, self._live_end, self._start = inputs, inputs + len(leaves), size - len(op_nodes)
         self._root = slot[len(tape) - 1]
         # fn returned a leaf it closed over (not one of its arguments, whose gradient nobody keeps)
         self._root_live = self._inputs <= self._root < self._live_end and tape.rules[-1] is None
@@ -125,27 +127,27 @@ class NativeProgram:
             for s in sources:
                 needs[s] = True
         else:
-            for s in range(inputs, self._live_end):
-                needs[s] = True
+            needs[inputs : self._live_end] = [True] * len(leaves)
         # the op nodes in tape order take the last slots in turn; their parents are earlier slots
-        start, rules, parents_of = self._start, tape.rules, tape.parents
-        first = [slot[parents_of[i][0]] for i in ops]
-        second = [slot[parents_of[i][-1]] for i in ops]  # a unary op's second is its first
+        start, count = self._start, len(op_nodes)
+        rules = [rule for rule in tape.rules if rule is not None]
+        flat, arity = np.frombuffer(tape.parent_nodes, np.int64), arities[op_nodes]
+        ends = np.cumsum(arities)[op_nodes]  # past each op node's parents in flat
+        begins = ends - arity
+        a, b = at[flat[begins]], at[flat[ends - 1]]  # a unary op's second is its first
         # a user's primitive of three or more arguments (Python fires it): its parents between
-        many = [(k, parents_of[i][1:-1]) for k, i in enumerate(ops) if len(parents_of[i]) > 2]
-        between = {k: [slot[p] for p in others] for k, others in many}
-        for k, (a, b) in enumerate(zip(first, second)):  # a source's already True
-            s = start + k
-            more = k in between and any(needs[p] for p in between[k])  # (no generator made for most)
-            needs[s] = needs[s] or needs[a] or needs[b] or more
+        many = np.flatnonzero(arity > 2).tolist()
+        between = {start + k: at[flat[begins[k] + 1 : ends[k] - 1]].tolist() for k in many}
+        for s, p, q in zip(range(start, size), a.tolist(), b.tolist()):  # a source's already True
+            if needs[p] or needs[q] or (s in between and any(needs[r] for r in between[s])):
+                needs[s] = True
         codes = _codes()
-        names = [rules[i].name for i in ops]  # type: ignore[union-attr]
-        code = np.array([codes.get(name, native_kernel.PYTHON) for name in names], np.int64)
-        two = np.array([len(parents_of[i]) == 2 for i in ops], bool)
-        a, b, need = np.array(first, np.int64), np.array(second, np.int64), np.array(needs)
+        code_of = {rule.name: codes.get(rule.name, native_kernel.PYTHON) for rule in set(rules)}
+        code = np.fromiter(map(code_of.__getitem__, map(attrgetter("name"), rules)), np.int64, count)
+        need = np.array(needs)
         own = np.arange(start, size)
-        fires_between = np.zeros(len(ops), bool)
-        fires_between[[k for k, others in between.items() if need[others].any()]] = True
+        fires_between = np.zeros(count, bool)
+        fires_between[[s - start for s, others in between.items() if need[others].any()]] = True
         columns = {  # the op nodes' columns (a leaf's are 0)
             "CODE": code,
             # a node fires when a parent needs its share (a source, whose gradient is read after the
@@ -154,24 +156,21 @@ class NativeProgram:
             "FIRST": a,
             "SECOND": b,
             "TO_FIRST": np.where(need[a], a, own),  # its own entry: nobody reads it again
-            "TO_SECOND": np.where(need[b] & two, b, own),
+            "TO_SECOND": np.where(need[b] & (arity == 2), b, own),
         }
         self._program = np.zeros((len(native_kernel.PROGRAM_ROWS), size), np.uint32)
         for row, name in zip(self._program, native_kernel.PROGRAM_ROWS):
             row[start:] = columns[name]
         self._state = np.zeros((len(native_kernel.STATE_ROWS), size))
-        rows = dict(zip(native_kernel.STATE_ROWS, self._state))
-        self._values, self._grads = rows["VALUES"], rows["GRADS"]
-        rows["EXPONENT"][start:] = [0.0 if n is None else n for n in (tape.exponents[i] for i in ops)]
+        state_rows = dict(zip(native_kernel.STATE_ROWS, self._state))
+        self._values, self._grads = state_rows["VALUES"], state_rows["GRADS"]
+        exponents = list(itertools.compress(tape.exponents, tape.rules))
+        state_rows["EXPONENT"][start:] = [0.0 if n is None else n for n in exponents]
         self._values[[slot[i] for i, _ in constants]] = [leaf.data for _, leaf in constants]
         self._backward_runs = needs[self._root] and self._root >= start
-        self._in_python: dict[int, tuple[Rule, list[int]]] = {}  # the nodes Python computes
-        self._exponents: dict[int, float | None] = {}  # theirs, exact, for the Python fallback
-        self._needs = needs
-        for k in np.flatnonzero(code == native_kernel.PYTHON).tolist():
-            i = ops[k]
-            self._in_python[start + k] = (rules[i], [slot[p] for p in parents_of[i]])
-            self._exponents[start + k] = tape.exponents[i]
+        self._needs, in_python = needs, np.flatnonzero(code == native_kernel.PYTHON).tolist()
+        self._in_python = {start + k: (rules[k], at[flat[begins[k] : ends[k]]].tolist()) for k in in_python}
+        self._exponents = {start + k: exponents[k] for k in in_python}  # theirs, exact, for the fallback
         self._with_value = tape.with_value
         if tape.outputs is not None:
             self._outputs = nested(tape.outputs, slot.__getitem__)

@@ -9,9 +9,12 @@ of Values (a gradient, say) has its outputs' indices in `outputs`.
 
 from __future__ import annotations
 
+import functools
 import sys
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain, compress, islice
 from operator import attrgetter
 from typing import Any
 
@@ -23,13 +26,13 @@ from chainrule.rules import Rule, rule_of
 @dataclass(frozen=True)
 class Tape:
     rules: tuple[Rule | None, ...]  # per node: its op's row; None for a leaf
-    parents: tuple[tuple[int, ...], ...]
+    arities: array[int]  # per node: how many parents it has (int64; 0 for a leaf)
+    parent_nodes: array[int]  # each node's parents in turn, flat (int64: 8 bytes a parent, not a tuple)
     exponents: tuple[float | None, ...]
     labels: tuple[str, ...]
     inputs: tuple[int | None, ...]  # per argument number: its node, None if fn never used it
     leaves: tuple[Value, ...]  # the closed-over leaf Values, in node order
     leaf_nodes: tuple[int, ...]  # the node of each of those leaves
-    needs_grad: tuple[bool, ...]  # a closed-over leaf, or a node that leads to one
     outputs: Any = (
         None  # fn returned a tuple: the same nesting of node indices; None: one root, the last node
     )
@@ -42,6 +45,23 @@ class Tape:
     def __len__(self) -> int:
         return len(self.rules)
 
+    @functools.cached_property
+    def parents(self) -> tuple[tuple[int, ...], ...]:
+        """Per node: its parents (the python backend reads them so; the native one, flat)."""
+        flat = iter(self.parent_nodes)
+        return tuple(tuple(islice(flat, n)) for n in self.arities)
+
+    @functools.cached_property
+    def needs_grad(self) -> tuple[bool, ...]:
+        """Per node: a closed-over leaf, or a node that leads to one (the python backend's backward
+        pass reads it; the native one finds its own)."""
+        needs: list[bool] = []
+        needs_of, note = needs.__getitem__, needs.append
+        leaf = dict.fromkeys(self.leaf_nodes, True)
+        for i, its_parents in enumerate(self.parents):
+            note(any(map(needs_of, its_parents)) if its_parents else i in leaf)
+        return tuple(needs)
+
 
 def _roots(output: Any) -> list[Value]:
     return [output] if isinstance(output, Value) else [v for item in output for v in _roots(item)]
@@ -53,33 +73,41 @@ def record(
     """The tape of the graph behind root (a Value, or a nested tuple of them); inputs are the leaves that
     stand for the call's numbers; gradients_of and with_value, for a gradient's tape (see Tape)."""
     order = joint_order(_roots(root))  # the engine's order: the sums run as backward() runs them
-    index = dict(zip(map(id, order), range(len(order))))
-    is_input = {id(leaf) for leaf in inputs}
-    slot_of = index.__getitem__
-    parents = tuple(tuple(map(slot_of, map(id, node._prev))) for node in order)
-    rules = tuple(rule_of(node) if node._prev else None for node in order)
-    needs_grad: list[bool] = []
-    needs, note = needs_grad.__getitem__, needs_grad.append
-    for node, its_parents in zip(order, parents):
-        note(any(map(needs, its_parents)) if its_parents else id(node) not in is_input)
-    leaf_nodes = tuple(i for i, node in enumerate(order) if not node._prev and id(node) not in is_input)
+    # keyed by the Values themselves: their hash is their identity, so no comparison is ever called
+    index = dict(zip(order, range(len(order))))
+    prevs = list(map(attrgetter("_prev"), order))
+    ops, arities = list(map(attrgetter("_op"), order)), array("q", map(len, prevs))
+    leaf_at = [i for i, n in enumerate(arities) if not n]
+    # a row looked up once an op (rule_of refuses an op the table lacks); a node given another op's
+    # number of parents by hand is then found by comparing the arities, and refused by rule_of too
+    one_of_each = dict(zip(compress(ops, arities), compress(order, arities)))
+    rule_of_op = {op: rule_of(node) for op, node in one_of_each.items()}
+    rules: list[Rule | None] = list(map(rule_of_op.get, ops))
+    for i in leaf_at:
+        rules[i] = None
+    arity_of = {op: rule.arity for op, rule in rule_of_op.items()}
+    if list(map(arity_of.__getitem__, compress(ops, arities))) != list(filter(None, arities)):
+        for node in compress(order, arities):
+            rule_of(node)
+    is_input = set(inputs)
+    leaf_nodes = tuple(i for i in leaf_at if order[i] not in is_input)
     return Tape(
-        rules=rules,
-        parents=parents,
+        rules=tuple(rules),
+        arities=arities,
+        parent_nodes=array("q", map(index.__getitem__, chain.from_iterable(prevs))),
         exponents=tuple(map(attrgetter("_exponent"), order)),
         labels=tuple(map(attrgetter("label"), order)),
-        inputs=tuple(index.get(id(leaf)) for leaf in inputs),
+        inputs=tuple(map(index.get, inputs)),
         leaves=tuple(order[i] for i in leaf_nodes),
         leaf_nodes=leaf_nodes,
-        needs_grad=tuple(needs_grad),
         outputs=None if isinstance(root, Value) else _nesting(root, index),
-        gradients_of=None if gradients_of is None else tuple(index.get(id(node)) for node in gradients_of),
+        gradients_of=None if gradients_of is None else tuple(map(index.get, gradients_of)),
         with_value=with_value,
     )
 
 
-def _nesting(output: Any, index: dict[int, int]) -> Any:
-    return index[id(output)] if isinstance(output, Value) else tuple(_nesting(x, index) for x in output)
+def _nesting(output: Any, index: dict[Value, int]) -> Any:
+    return index[output] if isinstance(output, Value) else tuple(_nesting(x, index) for x in output)
 
 
 def nested(outputs: Any, value: Callable[[int], Any]) -> Any:

@@ -49,19 +49,19 @@ def tracing_listeners() -> tuple[Listener, ...]:
     return _listeners.get()
 
 
-WATCHES: set[Callable[..., Any]] = set()  # the profile functions of jit's .data watch (data_reads.py)
+WATCHES: set[Any] = set()  # the cProfile profilers of jit's .data watch, before 3.12 (data_reads.py)
 
 
 @contextmanager
 def unwatched() -> Iterator[None]:
     """Inside: this thread's .data watch, if one runs, is off (chainrule's own code, which it skips
     anyway, runs without a profile call per call); any other profiler is left as it is."""
-    hook = sys.getprofile()
-    if hook not in WATCHES:
+    watch: Any = sys.getprofile()  # a cProfile.Profile when it is the watch
+    if watch not in WATCHES:
         yield
         return
-    sys.setprofile(None)
+    watch.disable()
     try:
         yield
     finally:
-        sys.setprofile(hook)
+        watch.enable()

@@ -113,6 +113,8 @@ def _stretches(codes: Any, exponents: Any, first: Any, second: Any, start: int) 
     candidates, rate = _candidates(kinds)
     found_with: list[int] = []
     for period in candidates[:_TRIED]:
+        if len(codes) - np.count_nonzero(claimed) < MIN_NODES:
+            break  # too few nodes left for a loop (on the oscillator, after its first period)
         if any(period % p == 0 and rate[p - 1] >= rate[period - 1] - _RATE for p in found_with):
             continue  # a multiple of a period that found its loops: the same loops seen twice
         same = (kinds[period:] == kinds[:-period]) & (exponents[period:] == exponents[:-period])

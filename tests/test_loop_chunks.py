@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chainrule import Value, jit, value_and_grad, vmap
 
@@ -167,6 +169,36 @@ def test_columns_of_floats_go_in_as_their_calls_take_them(as_columns):
     points = zip(*(column.tolist() if hasattr(column, "tolist") else column for column in columns))
     for i, point in enumerate(points):
         assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
+
+
+@pytest.mark.parametrize("count", [100, 7, 513], ids=["widened to 64", "narrow", "three rounds"])
+def test_chunks_on_two_threads_give_the_calls_bits(count, monkeypatch):
+    """On two threads, the chunks as _chunk_width makes them: 100 points as two chunks of 64 (the last
+    one's 28 repeats of its last point), 7 as a chunk of 4 and one of 3, 513 as four of 129."""
+    from chainrule.compiler import batch_kernel, batch_native
+
+    monkeypatch.setattr(batch_native, "SHARED_WORK", 0)  # on the threads, however small
+    monkeypatch.setattr(batch_native.os, "cpu_count", lambda: 2)
+    width = batch_native._chunk_width(count, 2, batch_kernel.CHUNK)
+    assert (width == batch_native.VECTOR_LEAST) == (count == 100)  # the widened chunk is reached
+    f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    points = points_near((1.5, 0.3, 1.0), count)
+    value, grads = vmap(f)(*map(list, zip(*points)))
+    for i, point in enumerate(points):
+        assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
+
+
+@given(st.integers(1, 5000), st.integers(1, 8), st.integers(1, 512))
+def test_the_chunks_are_few_and_even(points, threads, widest):
+    """No chunk wider than the widest; no more chunks than whole rounds of the threads need; fewer
+    repeated points than chunks, unless a chunk was widened to VECTOR_LEAST."""
+    from chainrule.compiler import batch_native
+
+    width = batch_native._chunk_width(points, threads, widest)
+    chunks = -(-points // width)
+    assert 1 <= width <= widest
+    assert chunks <= threads * -(-points // (threads * widest))
+    assert width * chunks - points < chunks or width == batch_native.VECTOR_LEAST
 
 
 def _batch_in_child(queue):

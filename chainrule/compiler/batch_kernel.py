@@ -18,7 +18,7 @@ from typing import Any
 from chainrule.compiler import native_kernel
 from chainrule.compiler.symbols import Symbol, Symbols, written
 
-CHUNK = 64  # points a core runs together at most: each node reads its op once for all of them
+CHUNK = 256  # points a core runs together at most: each node reads its op once for all of them
 CACHED = 1 << 20  # floats of a chunk's values (and gradients) that the cache keeps (8 MB)
 CHUNK_LEAST = 4  # points a chunk must hold at least; fewer: the batch runs point by point
 

@@ -142,12 +142,21 @@ def test_the_loops_use_what_they_are_written_for():
 def test_a_batch_again_and_another_size_reuse_the_arrays_and_keep_the_bits():
     """A chunk's arrays are kept from batch to batch (what they held is never read): a second batch of
     other points, and one of another size, give their calls' bits."""
+    import mmap
+
+    from chainrule.compiler import batch_native
+
     f = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
+    held = []
     for count, scale in ((70, 1.0), (70, 1.1), (5, 0.9), (130, 1.05)):
         points = [tuple(x * scale for x in p) for p in points_near((1.5, 0.3, 1.0), count)]
         value, grads = vmap(f)(*map(list, zip(*points)))
         for i, point in enumerate(points):
             assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
+        held.append(batch_native._CHUNK_ARRAYS[f._last.program][0])
+    assert held[0] is held[1] is held[2] is not held[3]  # 5 points in the 70's buffers; 130 need more
+    if sys.platform == "linux":  # the system's small pages (batch_native._sparse)
+        assert all(isinstance(buffer.base.obj, mmap.mmap) for buffer in held[3])
 
 
 @pytest.mark.parametrize(
@@ -171,7 +180,7 @@ def test_columns_of_floats_go_in_as_their_calls_take_them(as_columns):
         assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
 
 
-@pytest.mark.parametrize("count", [100, 7, 513], ids=["widened to 64", "narrow", "three rounds"])
+@pytest.mark.parametrize("count", [100, 7, 513], ids=["widened to 64", "narrow", "four chunks of 129"])
 def test_chunks_on_two_threads_give_the_calls_bits(count, monkeypatch):
     """On two threads, the chunks as _chunk_width makes them: 100 points as two chunks of 64 (the last
     one's 28 repeats of its last point), 7 as a chunk of 4 and one of 3, 513 as four of 129."""

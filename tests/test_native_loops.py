@@ -236,7 +236,8 @@ def test_vmap_of_a_program_with_loops_is_the_points_one_by_one(together, monkeyp
     monkeypatch.setattr(batch_native, "SHARED_WORK", 0)  # the chunks on a thread per core, however small
     forward = jit(lambda k, c, x0: (oscillator(k, c, x0),), backend="native")
     both = jit(value_and_grad(oscillator, argnums=(0, 1, 2)), backend="native")
-    points = [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(150)]  # 3 chunks of 64
+    # 151 points: on 2 cores or more, the last chunk is short
+    points = [(1.5 + 0.01 * i, 0.3 - 0.002 * i, 1.0 + 0.03 * i) for i in range(151)]
     chunked, run_batch = [], batch_native._in_chunks
     monkeypatch.setattr(batch_native, "_in_chunks", lambda *args: chunked.append(run_batch(*args)))
     (values,) = vmap(forward)(*map(list, zip(*points)))

@@ -10,6 +10,7 @@ the engine's own error.
 
 from __future__ import annotations
 
+import mmap
 import os
 import threading
 import weakref
@@ -27,7 +28,7 @@ _ONE_BATCH_AT_A_TIME = threading.Lock()
 SHARED_WORK = 1 << 22
 # a chunk narrower than this runs its loop over the points as scalar code (LLVM vectorises the loop for
 # 56 points and more): measured at 50,000 steps, 100 points in two chunks of 50 took 18.9 ms, of 64
-# (the last points repeated) 15.4 ms
+# (the last points repeated) 15.4 ms; a chunk of more than half of it is faster widened to it
 VECTOR_LEAST = 64
 
 
@@ -44,8 +45,11 @@ def _threads() -> ThreadPoolExecutor:
 
 
 def _chunk_width(points: int, threads: int, widest: int) -> int:
-    """Points a chunk holds: as few chunks as `widest` allows, the same number for every thread, as even
-    as the points allow. Measured: at 500 steps, 1,000 points in chunks of 64 took 2.3 ms, of 250 1.6."""
+    """Points a chunk holds: as few chunks as `widest` allows, their number rounded up to a multiple of
+    the threads (no more threads than the points fill chunks of VECTOR_LEAST), as even as the points
+    allow; then widened to VECTOR_LEAST if over half of it. Measured: at 500 steps, 1,000 points in
+    chunks of 64 took 2.3 ms, of 250 1.6."""
+    threads = min(threads, -(-points // VECTOR_LEAST))
     chunks = threads * -(-points // (threads * widest))
     width = -(-points // chunks)
     return VECTOR_LEAST if VECTOR_LEAST // 2 < width < VECTOR_LEAST <= widest else width
@@ -124,22 +128,35 @@ def _read_at_every_point(program: Any) -> tuple[Any, int]:
     return found
 
 
-# per program, a thread's arrays of a chunk's values and gradients, kept from batch to batch: a fresh
+# per program, a thread's buffers of a chunk's values and gradients, kept from batch to batch: a fresh
 # array's pages are zeroed by the system as a pass first writes them (the checkpoints of a loop of
 # 50,000 steps: 30 of a 36 ms forward pass). A batch at a time (_ONE_BATCH_AT_A_TIME): no two share them
 _CHUNK_ARRAYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _chunk_arrays(program: Any, thread: int, chunk: int) -> tuple[Any, Any]:
-    """A thread's arrays of a chunk's values and gradients, a row per slot (what they hold is stale);
-    kept for the latest width of chunk only."""
+def _sparse(count: int) -> Any:
+    """count floats (stale) whose small pages the system gives only to the rows a batch writes. numpy
+    asks for huge pages (2 MB) for a big array, and a chunk writes a few rows of every 2 MB of it: at
+    50,000 steps, chunks of 250 points, that committed 2.3 GB instead of 66 MB, and the first batch
+    took 6.6 s instead of 0.12. (Where there is no MADV_NOHUGEPAGE, numpy's own array.)"""
     from chainrule.compiler.native import np
 
+    if not count or not hasattr(mmap, "MADV_NOHUGEPAGE"):
+        return np.empty(count)
+    memory = mmap.mmap(-1, count * 8)
+    memory.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(memory, np.float64)
+
+
+def _chunk_arrays(program: Any, thread: int, chunk: int) -> tuple[Any, Any]:
+    """A thread's arrays of a chunk's values and gradients, a row per slot (what they hold is stale):
+    views of buffers kept for the widest chunk yet, so that a batch of another size reuses them."""
     held = _CHUNK_ARRAYS.setdefault(program, {})
-    if thread not in held or held[thread][0].shape[1] != chunk:
-        size = len(program._values)
-        held[thread] = np.empty((size, chunk)), np.empty((size, chunk) if program.gradients else 0)
-    return held[thread]
+    size, arrays = len(program._values), 2 if program.gradients else 1
+    if thread not in held or len(held[thread][0]) < size * chunk:
+        held[thread] = tuple(_sparse(size * chunk) for _ in range(arrays))
+    values, *grads = (buffer[: size * chunk].reshape(size, chunk) for buffer in held[thread])
+    return values, grads[0] if grads else None
 
 
 def _point_by_point(program: Any, base: Any, points: Any, results: Any) -> None:

@@ -46,10 +46,11 @@ def _threads() -> ThreadPoolExecutor:
 
 def _chunk_width(points: int, threads: int, widest: int) -> int:
     """Points a chunk holds: as few chunks as `widest` allows, their number rounded up to a multiple of
-    the threads (no more threads than the points fill chunks of VECTOR_LEAST), as even as the points
-    allow; then widened to VECTOR_LEAST if over half of it. Measured: at 500 steps, 1,000 points in
-    chunks of 64 took 2.3 ms, of 250 1.6."""
-    threads = min(threads, -(-points // VECTOR_LEAST))
+    the threads (no more threads than the points fill chunks of VECTOR_LEAST, where a chunk may be that
+    wide), as even as the points allow; then widened to VECTOR_LEAST if over half of it. Measured: at
+    500 steps, 1,000 points in chunks of 64 took 2.3 ms, of 250 1.6."""
+    if widest >= VECTOR_LEAST:
+        threads = min(threads, -(-points // VECTOR_LEAST))
     chunks = threads * -(-points // (threads * widest))
     width = -(-points // chunks)
     return VECTOR_LEAST if VECTOR_LEAST // 2 < width < VECTOR_LEAST <= widest else width

@@ -180,10 +180,11 @@ def test_columns_of_floats_go_in_as_their_calls_take_them(as_columns):
         assert bits([value[i], *(g[i] for g in grads)]) == bits(flat(f(*point)))
 
 
-@pytest.mark.parametrize("count", [100, 7, 513], ids=["widened to 64", "narrow", "four chunks of 129"])
+@pytest.mark.parametrize("count", [100, 7, 513], ids=["widened to 64", "one thread", "four chunks of 129"])
 def test_chunks_on_two_threads_give_the_calls_bits(count, monkeypatch):
-    """On two threads, the chunks as _chunk_width makes them: 100 points as two chunks of 64 (the last
-    one's 28 repeats of its last point), 7 as a chunk of 4 and one of 3, 513 as four of 129."""
+    """On two cores, the chunks as _chunk_width makes them: 100 points as two chunks of 64 on two
+    threads (the last one's 28 repeats of its last point), 7 as one chunk on one thread (too few to
+    fill two of 64), 513 as four chunks of 129 on two threads."""
     from chainrule.compiler import batch_kernel, batch_native
 
     monkeypatch.setattr(batch_native, "SHARED_WORK", 0)  # on the threads, however small

@@ -15,9 +15,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from chainrule.compiler import data_reads, recorder
 from chainrule.compiler.python_code import Restructure, shaper
-from chainrule.compiler.tape import record
-from chainrule.compiler.trace import holds_packed, trace, unpacked, values_like
+from chainrule.compiler.tape import Tape, record
+from chainrule.compiler.trace import JitTraceWarning, holds_packed, run_traced, trace, unpacked, values_like
 from chainrule.derivatives.gradients import Grad, ValueAndGrad
 from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.engine import Value
@@ -69,7 +70,12 @@ def compile_path(make: Callable[..., Any], fn: Callable, shape: Any, args: tuple
     outputs: list[Any] = []  # the spec of the tree of Values fn returned (the tape gets a flat tuple)
     alone: list[list[Value]] = []  # f's differentiated leaves, if the tape is of f alone
     with collector.paused():
+        recorded = None
         if isinstance(fn, ValueAndGrad) and getattr(make, "differentiates", False):
+            recorded = _recorded(fn, outputs, args, kwargs)
+        if recorded is not None:
+            tape, root, inputs, taken = recorded, None, list[Value](), list[Any]()
+        elif isinstance(fn, ValueAndGrad) and getattr(make, "differentiates", False):
             root, inputs, taken = trace(functools.partial(_f_alone, fn, outputs, alone), args, kwargs)
             tape = (
                 record(root, inputs, alone[0], with_value=not isinstance(fn, Grad))
@@ -142,9 +148,38 @@ def _f_alone(
     root, leaves, specs = fn.traced(args, kwargs)
     if _fewer_nodes(root, SMALL_GRAPH):  # the gradient's graph then (SMALL_GRAPH says why)
         return _flattened(fn.shaped(root, gradient_graphs(root, leaves), specs), outputs)
+    return _kept_alone(fn, outputs, alone, root, leaves, specs)
+
+
+def _kept_alone(fn: ValueAndGrad, outputs: list, alone: list, root: Any, leaves: list, specs: list) -> Any:
     alone.append(leaves)
     outputs.append(trees.flatten(fn.shaped(root, leaves, specs), lambda leaf: leaf)[1])
     return root
+
+
+def _recorded(fn: ValueAndGrad, outputs: list[Any], args: tuple, kwargs: dict) -> Tape | None:
+    """The tape of fn's f by a recording trace (compiler/recorder.py); None where jit must trace it on
+    Values: the recording spoiled, fn raising (on Values it raises the same) or a guard taken, or f
+    small (its gradient's graph is compiled then, made of Values)."""
+    recording, alone, spec = recorder.Recording(), list[list[Value]](), list[Any]()
+
+    def f_alone(*args: Any, **kwargs: Any) -> Any:
+        return _kept_alone(fn, spec, alone, *fn.traced(args, kwargs))
+
+    try:
+        root, inputs, taken, ran = run_traced(f_alone, args, kwargs, recording.input)
+    except Exception:
+        return None
+    if recording.spoiled or taken or type(root) is not recorder.Recorded or root.recording is not recording:
+        return None
+    if len(recording.rules) < SMALL_GRAPH:
+        return None
+    tape = recorder.taped(recording, root, inputs, alone[0], with_value=not isinstance(fn, Grad))
+    if len(tape) < SMALL_GRAPH:
+        return None
+    data_reads.warn(ran, JitTraceWarning, stacklevel=4)  # the call of the jitted function, as trace's
+    outputs.extend(spec)
+    return tape
 
 
 class Engine:

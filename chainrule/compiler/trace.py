@@ -73,15 +73,15 @@ def holds_packed(args: Any) -> bool:
     return isinstance(args, Packed) or (isinstance(args, list | tuple) and any(map(holds_packed, args)))
 
 
-def _as_values(arg: Any, inputs: list[Value]) -> Any:
-    """The same nesting with a fresh Value leaf for every number (collected in inputs)."""
+def _as_values(arg: Any, inputs: list[Value], leaf: Callable[[float], Value] = Value) -> Any:
+    """The same nesting with a fresh leaf(number) for every number (collected in inputs)."""
     if isinstance(arg, Packed):
-        leaves = [Value(x) for x in arg]
+        leaves = [leaf(x) for x in arg]
         inputs.extend(leaves)
         return trees.unflatten(arg.spec, leaves)
     if isinstance(arg, list | tuple):
-        return type(arg)(_as_values(item, inputs) for item in arg)
-    inputs.append(Value(arg))
+        return type(arg)(_as_values(item, inputs, leaf) for item in arg)
+    inputs.append(leaf(arg))
     return inputs[-1]
 
 
@@ -102,9 +102,24 @@ def values_like(arg: Any) -> Any:
 def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[Value], list[Comparison]]:
     """Call fn with Value leaves in place of its numbers; return the root (or a tuple of them), the inputs,
     and the guards: every comparison of Values whose bool() decided a branch, in the order taken."""
+    root, inputs, taken, ran = run_traced(fn, args, kwargs)
+    data_reads.warn(ran, JitTraceWarning, stacklevel=4)  # stacklevel 4: the call of the jitted function
+    if not _is_output(root):
+        raise TypeError(
+            f"jit: the function must return a Value or a (nested) tuple of Values, it returned "
+            f"{type(root).__name__}"
+        )
+    return root, inputs, taken
+
+
+def run_traced(
+    fn: Callable[..., Any], args: tuple, kwargs: dict, leaf: Callable[[float], Value] = Value
+) -> tuple[Any, list[Value], list[Comparison], Any]:
+    """fn called with leaf(number) in place of its numbers: (its result, the inputs, the guards, the code
+    that ran, for data_reads.warn)."""
     inputs: list[Value] = []
-    value_args = _as_values(args, inputs)
-    value_kwargs = {name: _as_values(arg, inputs) for name, arg in kwargs.items()}
+    value_args = _as_values(args, inputs, leaf)
+    value_kwargs = {name: _as_values(arg, inputs, leaf) for name, arg in kwargs.items()}
     taken: dict[int, Comparison] = {}  # by id: a comparison tested twice is one guard
 
     def guard(comparison: Comparison) -> None:
@@ -113,13 +128,7 @@ def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[
     # a grad inside fn gives a graph, to compile
     with data_reads.watching() as ran, tracing.listening(guard), grad_mode.enable_grad(), tracing.graphs():
         root = fn(*value_args, **value_kwargs)
-    data_reads.warn(ran, JitTraceWarning, stacklevel=4)  # stacklevel 4: the call of the jitted function
-    if not _is_output(root):
-        raise TypeError(
-            f"jit: the function must return a Value or a (nested) tuple of Values, it returned "
-            f"{type(root).__name__}"
-        )
-    return root, inputs, list(taken.values())
+    return root, inputs, list(taken.values()), ran
 
 
 def _is_output(x: Any) -> bool:

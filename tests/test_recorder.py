@@ -1,0 +1,185 @@
+"""The recording trace (compiler/recorder.py): the tape it writes is, field for field, the one tape.record
+makes of the engine's graph of the same function, or it gives way to the trace on Values."""
+
+from __future__ import annotations
+
+import functools
+import math
+import struct
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from test_fuzz_gradients import programs
+
+from chainrule import Value, grad, jit, nn, no_grad, value_and_grad
+from chainrule import math as cmath
+from chainrule.compiler import JitTraceWarning, paths, recorder, trace
+from chainrule.compiler.tape import held_elsewhere, record
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import scalar_programs  # the benchmark's oscillator, as a user writes it
+
+FIELDS = ("rules", "arities", "parent_nodes", "exponents", "labels", "inputs", "leaf_nodes", "outputs")
+FIELDS += ("gradients_of", "with_value")
+
+
+def bits(x):
+    return "nan" if math.isnan(x) else struct.pack("<d", x)
+
+
+@pytest.fixture(autouse=True)
+def every_size(monkeypatch):
+    monkeypatch.setattr(paths, "SMALL_GRAPH", 0)  # small functions too, which jit gives to Values
+
+
+def tapes(fn, *args, argnums=0):
+    """(the recording's tape or None, record's tape of the engine's graph) of value_and_grad(fn)'s f."""
+    vg = value_and_grad(fn, argnums=argnums)
+    normalized = tuple(trace.normalize(arg)[0] for arg in args)
+    recorded_outputs, outputs, alone = [], [], []
+    recorded = paths._recorded(vg, recorded_outputs, normalized, {})
+    root, inputs, _ = trace.trace(functools.partial(paths._f_alone, vg, outputs, alone), normalized, {})
+    expected = record(root, inputs, alone[0], with_value=True)
+    del root, inputs  # the graph: the leaves only the tapes hold are constants then
+    if recorded is not None:
+        assert recorded_outputs == outputs
+    return recorded, expected
+
+
+def assert_same(recorded, expected):
+    for field in FIELDS:
+        assert getattr(recorded, field) == getattr(expected, field), field
+    assert [bits(leaf.data) for leaf in recorded.leaves] == [bits(leaf.data) for leaf in expected.leaves]
+    assert held_elsewhere(recorded.leaves) == held_elsewhere(expected.leaves)
+    for mine, theirs, held in zip(recorded.leaves, expected.leaves, held_elsewhere(expected.leaves)):
+        assert mine is theirs or not held  # a Value fn closed over is that Value itself
+
+
+MODEL = nn.MLP(2, [4, 1])
+
+
+def mlp(x, y):
+    out = MODEL([x, y])
+    return (out[0] if isinstance(out, list) else out) ** 2
+
+
+def every_op_form(x, y, unused):
+    """Reflected ops lift their number first; a node read twice; a label; a Value made inside fn."""
+    start = Value(0.5, label="start")
+    z = (2**x + x**3 + x**y - 1 / x + (3 - y) * y * y - -x).tanh() * start
+    z.label = "z"
+    return (z.exp() + z.sigmoid() + (x * 0.5).log() + x.sin() * y.cos() + (z - 0.1).relu()) / 4
+
+
+@pytest.mark.parametrize(
+    "fn, args, argnums",
+    [
+        (
+            functools.partial(scalar_programs.oscillator, data=[0.1 * t for t in range(40)], dt=0.01),
+            (1.5, 0.3, 1.0),
+            (0, 1, 2),
+        ),
+        (mlp, (0.3, -0.7), (0, 1)),
+        (every_op_form, (1.3, 0.7, 2.0), (0, 1)),
+        (lambda point: point["x"] * point["y"] + point["x"], ({"x": 1.5, "y": 2.0},), 0),
+    ],
+    ids=["oscillator", "a model's parameters", "every op's form", "a dict"],
+)
+def test_the_recording_is_records_tape_of_the_engines_graph(fn, args, argnums):
+    recorded, expected = tapes(fn, *args, argnums=argnums)
+    assert recorded is not None, "the recording gave way: the path this test is for was not taken"
+    assert_same(recorded, expected)
+
+
+@given(programs())
+def test_random_programs_are_recorded_as_the_engine_builds_them(program):
+    """Over every op of the table: the ops the engine writes are recorded; a library op (a node of
+    chainrule.math) leaves a Value with a graph among the operands, and the trace gives way."""
+    recorded, expected = tapes(program, *program.inputs, argnums=tuple(range(len(program.inputs))))
+    if recorded is not None:
+        assert_same(recorded, expected)
+
+
+W = Value(0.8)
+W2 = W * W  # a Value with a graph behind it, closed over
+
+
+def with_a_graph(x):
+    return x * W2
+
+
+def with_a_guard(x):
+    return x * 2.0 if x > 0 else -x
+
+
+def under_no_grad(x):
+    with no_grad():
+        y = x * 3.0
+    return x * y
+
+
+def nested_grad(x):
+    return grad(lambda y: y * y * x)(x) * x
+
+
+def backward_inside(x):
+    y = x * x
+    y.backward()
+    return y * 2.0
+
+
+def library_op(x):
+    return cmath.atan2(x, 2.0) * x
+
+
+def test_a_backward_pass_inside_fn_gives_way():
+    assert tapes(backward_inside, 1.25)[0] is None
+
+
+@pytest.mark.parametrize("fn", [with_a_graph, with_a_guard, under_no_grad, nested_grad, library_op])
+def test_what_the_recording_cannot_be_sure_of_is_traced_on_values(fn):
+    """Each gives way to the trace on Values, and the compiled function gives the engine's numbers."""
+    assert tapes(fn, 1.25)[0] is None
+    f = jit(value_and_grad(fn), backend="native")
+    value, gradient = f(1.25)
+    x = Value(1.25)
+    out = fn(x)
+    out.backward()
+    assert (bits(value), bits(gradient)) == (bits(out.data), bits(x.grad))
+
+
+def test_an_error_in_fn_is_the_engines():
+    """fn raising while recorded is traced again on Values, which raise the engine's own error."""
+    f = jit(value_and_grad(lambda x: (x - 2.0).log() * x), backend="native")
+    with pytest.raises(ValueError) as recorded:
+        f(1.0)
+    with pytest.raises(ValueError) as on_values:
+        (Value(1.0) - 2.0).log()
+    assert str(recorded.value) == str(on_values.value)
+
+
+def reads_data(x):
+    return x * x.data
+
+
+def test_a_data_read_is_warned_of_once():
+    f = jit(value_and_grad(reads_data), backend="native")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f(1.5)
+    assert [w.filename for w in caught if issubclass(w.category, JitTraceWarning)] == [__file__]
+    with pytest.warns(JitTraceWarning):
+        assert tapes(reads_data, 1.5)[0] is not None  # the path this test is for
+
+
+def test_the_recorded_numbers_are_left_to_nobody():
+    """The Recorded numbers hold their node and recording only: fn's dropped nodes are gone."""
+    recording = recorder.Recording()
+    x = recording.input(1.0)
+    y = x * 2.0 + 1.0
+    assert y.data == 3.0 and not recording.spoiled
+    assert len(recording.rules) == 5 and recording.constants == {1: 2.0, 3: 1.0}
+    assert y._prev == () and recording.spoiled  # a walk of the graph: spoiled

@@ -43,18 +43,8 @@ from chainrule.compiler import native_entry, native_kernel, native_loops  # noqa
 
 _VALUES, _GRADS = map(native_kernel.STATE_ROWS.index, ("VALUES", "GRADS"))
 # what a process makes for itself, never pickled (_values and _grads: views of _state's rows)
-_MADE_HERE = (
-    "kernel",
-    "source",
-    "unpack",
-    "_calls",
-    "_lock",
-    "_runs",
-    "_back_runs",
-    "_values",
-    "_grads",
-    "_entry",
-)
+_MADE_HERE: tuple[str, ...] = ("kernel", "source", "unpack", "_calls", "_lock", "_runs", "_back_runs")
+_MADE_HERE += ("_values", "_grads", "_entry")
 
 
 def _codes() -> dict[str, int]:
@@ -113,16 +103,16 @@ class NativeProgram:
         at[[node for _, node in used]] = [k for k, _ in used]
         leaf_slots = np.array([i for i, _ in leaves + constants], np.int64)
         at[np.concatenate((leaf_slots, op_nodes))] = np.arange(inputs, size)
-        slot = at.tolist()
+        slot = at.item  # a node's slot, as an int (a list of them all was 36 bytes a node)
         self._live = [leaf for _, leaf in leaves]
         self._inputs, self._live_end, self._start = inputs, inputs + len(leaves), size - len(op_nodes)
-        self._root = slot[len(tape) - 1]
+        self._root = slot(len(tape) - 1)
         # fn returned a leaf it closed over (not one of its arguments, whose gradient nobody keeps)
         self._root_live = self._inputs <= self._root < self._live_end and tape.rules[-1] is None
         needs = [False] * size
         sources = set()  # a gradient's program: the nodes whose gradients it returns
         if tape.gradients_of is not None:
-            self._sources = [None if i is None else slot[i] for i in tape.gradients_of]
+            self._sources = [None if i is None else slot(i) for i in tape.gradients_of]
             sources = {s for s in self._sources if s is not None}
             for s in sources:
                 needs[s] = True
@@ -138,7 +128,9 @@ class NativeProgram:
         # a user's primitive of three or more arguments (Python fires it): its parents between
         many = np.flatnonzero(arity > 2).tolist()
         between = {start + k: at[flat[begins[k] + 1 : ends[k] - 1]].tolist() for k in many}
-        for s, p, q in zip(range(start, size), a.tolist(), b.tolist()):  # a source's already True
+        piece = 1 << 16  # the parents as lists a piece at a time: the whole was 72 bytes a node
+        pairs = (zip(a[k : k + piece].tolist(), b[k : k + piece].tolist()) for k in range(0, count, piece))
+        for s, (p, q) in zip(range(start, size), itertools.chain.from_iterable(pairs)):  # a source's: True
             if needs[p] or needs[q] or (s in between and any(needs[r] for r in between[s])):
                 needs[s] = True
         codes = _codes()
@@ -148,32 +140,32 @@ class NativeProgram:
         own = np.arange(start, size)
         fires_between = np.zeros(count, bool)
         fires_between[[s - start for s, others in between.items() if need[others].any()]] = True
-        columns = {  # the op nodes' columns (a leaf's are 0)
-            "CODE": code,
+        columns = {  # the op nodes' columns (a leaf's are 0), each made as its row is written
+            "CODE": lambda: code,
             # a node fires when a parent needs its share (a source, whose gradient is read after the
             # pass, must not send its parents' unneeded shares to its own entry)
-            "BACK_CODE": np.where(need[a] | need[b] | fires_between, code, native_kernel.SKIP),
-            "FIRST": a,
-            "SECOND": b,
-            "TO_FIRST": np.where(need[a], a, own),  # its own entry: nobody reads it again
-            "TO_SECOND": np.where(need[b] & (arity == 2), b, own),
+            "BACK_CODE": lambda: np.where(need[a] | need[b] | fires_between, code, native_kernel.SKIP),
+            "FIRST": lambda: a,
+            "SECOND": lambda: b,
+            "TO_FIRST": lambda: np.where(need[a], a, own),  # its own entry: nobody reads it again
+            "TO_SECOND": lambda: np.where(need[b] & (arity == 2), b, own),
         }
         self._program = np.zeros((len(native_kernel.PROGRAM_ROWS), size), np.uint32)
         for row, name in zip(self._program, native_kernel.PROGRAM_ROWS):
-            row[start:] = columns[name]
+            row[start:] = columns[name]()
         self._state = np.zeros((len(native_kernel.STATE_ROWS), size))
         state_rows = dict(zip(native_kernel.STATE_ROWS, self._state))
         self._values, self._grads = state_rows["VALUES"], state_rows["GRADS"]
         exponents = list(itertools.compress(tape.exponents, tape.rules))
         state_rows["EXPONENT"][start:] = [0.0 if n is None else n for n in exponents]
-        self._values[[slot[i] for i, _ in constants]] = [leaf.data for _, leaf in constants]
+        self._values[at[[i for i, _ in constants]]] = [leaf.data for _, leaf in constants]
         self._backward_runs = needs[self._root] and self._root >= start
         self._needs, in_python = needs, np.flatnonzero(code == native_kernel.PYTHON).tolist()
         self._in_python = {start + k: (rules[k], at[flat[begins[k] : ends[k]]].tolist()) for k in in_python}
         self._exponents = {start + k: exponents[k] for k in in_python}  # theirs, exact, for the fallback
         self._with_value = tape.with_value
         if tape.outputs is not None:
-            self._outputs = nested(tape.outputs, slot.__getitem__)
+            self._outputs = nested(tape.outputs, slot)
         self._output_slots = flat_outputs(self._outputs) if tape.outputs is not None else [self._root]
         kept = [self._root, *self._output_slots]  # (a loop's backward pass computes its values again)
         program, state, read_after = self._program, self._state, sorted(sources)

@@ -182,4 +182,36 @@ def test_the_recorded_numbers_are_left_to_nobody():
     y = x * 2.0 + 1.0
     assert y.data == 3.0 and not recording.spoiled
     assert len(recording.rules) == 5 and recording.constants == {1: 2.0, 3: 1.0}
-    assert y._prev == () and recording.spoiled  # a walk of the graph: spoiled
+    with pytest.raises(recorder.GaveWay):
+        y._prev  # noqa: B018 (a walk of the graph reads it)
+    assert recording.spoiled
+
+
+def catches_everything(x):
+    """A guard inside `except Exception`: the recording gives way all the same."""
+    try:
+        y = x * 2.0 if x > 0 else x * 3.0
+    except Exception:
+        y = x * 5.0
+    return y * x
+
+
+def test_a_guard_gives_way_through_a_users_except():
+    assert tapes(catches_everything, 1.25)[0] is None
+    f = jit(value_and_grad(catches_everything), backend="native")
+    assert f(1.25) == value_and_grad(catches_everything)(1.25)
+
+
+def test_every_op_engine_py_writes_is_recorded():
+    """An op the engine writes by hand (its method on Value) is Recorded's own: the engine's method on a
+    Recorded would build a Value with a graph, and every function using it would give way."""
+    import chainrule.engine
+
+    written = [
+        name
+        for name, method in vars(Value).items()
+        if callable(method) and getattr(method, "__module__", "") == chainrule.engine.__name__
+    ]
+    kept = {"__init__", "__float__", "__repr__", "_pow_value"}  # not ops, or the ** branch of __pow__
+    assert {"__add__", "__rpow__", "tanh", "backward"} <= set(written)
+    assert [name for name in written if name not in kept and name not in vars(recorder.Recorded)] == []

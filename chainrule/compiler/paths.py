@@ -23,7 +23,7 @@ from chainrule.derivatives.gradients import Grad, ValueAndGrad
 from chainrule.derivatives.graph_backward import gradient_graphs
 from chainrule.engine import Value
 from chainrule.grad_mode import enable_grad
-from chainrule.runtime import collector, trees
+from chainrule.runtime import collector, tracing, trees
 
 
 class GuardFailed(Restructure):
@@ -164,11 +164,12 @@ def _recorded(fn: ValueAndGrad, outputs: list[Any], args: tuple, kwargs: dict) -
     recording, alone, spec = recorder.Recording(), list[list[Value]](), list[Any]()
 
     def f_alone(*args: Any, **kwargs: Any) -> Any:
-        return _kept_alone(fn, spec, alone, *fn.traced(args, kwargs))
+        with tracing.listening(recording.spoil):  # a guard: give way
+            return _kept_alone(fn, spec, alone, *fn.traced(args, kwargs))
 
     try:
         root, inputs, taken, ran = run_traced(f_alone, args, kwargs, recording.input)
-    except Exception:
+    except (Exception, recorder.GaveWay):
         return None
     if recording.spoiled or taken or type(root) is not recorder.Recorded or root.recording is not recording:
         return None

@@ -9,11 +9,12 @@ keep nothing else: a node fn drops is gone. The engine's order (the depth-first 
 walks) is then found on the arrays by numba, and the tape is the one `tape.record` makes of the same
 graph, field for field (a test holds the two equal).
 
-A recording that could differ from the engine's graph is spoiled, and jit traces fn again on Values:
-an operand that is a Value with a graph behind it, a comparison fn branches on (a guard), an op under
-no_grad(), another thread, a read of a node's parents (a walk of the graph inside fn: a nested grad,
-a drawing), a backward() or a gradient written. Nothing is raised inside fn: its code takes the path
-it takes on Values, with the same numbers; only the tape is thrown away.
+Where the recording could differ from the engine's graph, it gives way, and jit traces fn again on
+Values: an operand that is a Value with a graph behind it, a comparison fn branches on (a guard), an
+op under no_grad(), another thread, a read of a node's parents (a walk of the graph inside fn: a
+nested grad, a drawing), a backward() or a gradient written. GaveWay (a BaseException, which
+`except Exception` in fn does not catch) stops fn there, and the recording is marked spoiled, so
+that even a GaveWay fn swallows throws the tape away. fn's code before that point runs twice.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from chainrule import floatmath, grad_mode
 from chainrule.compiler.tape import Tape
 from chainrule.engine import Value
 from chainrule.rules import BY_NAME, FLOATS, Rule
+
+
+class GaveWay(BaseException):
+    """The recording cannot be sure of the graph from here: jit traces fn on Values instead."""
 
 
 class Recording:
@@ -46,7 +51,7 @@ class Recording:
         """A node: appended, and its Recorded number returned (spoiled where the engine would keep no
         parents, or in a thread not the trace's)."""
         if not grad_mode.is_enabled() or threading.get_ident() != self.thread:
-            self.spoiled = True
+            self.spoil()
         node = len(self.rules)
         self.rules.append(rule)
         self.first.append(first)
@@ -62,11 +67,11 @@ class Recording:
         often it is read); a number lifted to a constant, coerced as Value() coerces it."""
         if type(x) is Recorded:
             if x.recording is not self:
-                self.spoiled = True
+                self.spoil()
             return x.node, x.data
         if isinstance(x, Value):
             if x._prev:  # a graph of the engine's behind it: not on this tape
-                self.spoiled = True
+                self.spoil()
             node = self.node_of.get(id(x))
             if node is None:
                 node = self.node_of[id(x)] = len(self.rules)
@@ -82,6 +87,11 @@ class Recording:
         self.second.append(-1)
         self.constants[node] = number
         return node, number
+
+    def spoil(self, *unused: Any) -> Any:
+        """Give way (also fn's guards' listener: a comparison it branches on)."""
+        self.spoiled = True
+        raise GaveWay
 
     def input(self, x: float) -> Recorded:
         """A leaf for one of the call's numbers."""
@@ -99,8 +109,7 @@ class Recorded(Value):
     recording: Recording
 
     def _spoiling(self) -> Any:
-        self.recording.spoiled = True
-        return ()
+        return self.recording.spoil()
 
     # a walk of the graph inside fn finds no parents here: it spoils the recording
     _prev = property(_spoiling)
@@ -114,7 +123,7 @@ class Recorded(Value):
 
     @grad.setter
     def grad(self, value: float) -> None:
-        self.recording.spoiled = True
+        self.recording.spoil()
 
     @property
     def label(self) -> str:
@@ -125,7 +134,7 @@ class Recorded(Value):
         self.recording.labels[self.node] = text
 
     def backward(self) -> None:
-        self.recording.spoiled = True
+        self.recording.spoil()
 
     def __pow__(self, exponent: Any) -> Value:
         recording = self.recording

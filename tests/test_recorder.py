@@ -215,3 +215,91 @@ def test_every_op_engine_py_writes_is_recorded():
     kept = {"__init__", "__float__", "__repr__", "_pow_value"}  # not ops, or the ** branch of __pow__
     assert {"__add__", "__rpow__", "tanh", "backward"} <= set(written)
     assert [name for name in written if name not in kept and name not in vars(recorder.Recorded)] == []
+
+
+class Clamped(Value):
+    """A user's Value subclass: its reflected op is the one Python calls first beside a plain Value."""
+
+    __slots__ = ()
+
+    def __rmul__(self, other):
+        return other * self.relu()
+
+
+CLAMPED = Clamped(-2.0)
+
+
+def with_a_subclass(x):
+    return x.tanh() * CLAMPED + x
+
+
+with no_grad():
+    CUBED = W**3  # a leaf that keeps the n it was made with
+
+
+def with_a_cubed_leaf(x):
+    return x * CUBED + x.tanh()
+
+
+def test_a_users_value_subclass_gives_way_and_a_leaf_keeps_its_exponent():
+    assert tapes(with_a_subclass, 1.25)[0] is None
+    f = jit(value_and_grad(with_a_subclass), backend="native")
+    x = Value(1.25)
+    out = with_a_subclass(x)
+    out.backward()
+    assert [bits(v) for v in (f(1.25)[0], f(1.25)[1])] == [bits(out.data), bits(x.grad)]
+    assert_same(*tapes(with_a_cubed_leaf, 1.25))
+
+
+def test_a_small_f_runs_once_and_gets_its_gradients_graph(monkeypatch):
+    """Under SMALL_GRAPH nodes, the engine's graph is made again from the recording (not by running
+    f again), and its gradient's graph compiled, with the engine's numbers."""
+    monkeypatch.setattr(paths, "SMALL_GRAPH", 1000)
+    calls = []
+
+    def small(x, y):
+        calls.append(1)
+        return (x * y + 2**x - y / x).tanh() * x
+
+    vg = value_and_grad(small, argnums=(0, 1))
+    made = paths._recorded(vg, [], (1.5, 0.5), {})
+    assert isinstance(made, tuple) and len(calls) == 1  # the path this test is for, f run once
+    f = jit(vg, backend="native")
+    calls.clear()
+    value, (dx, dy) = f(1.5, 0.5)
+    assert len(calls) == 1
+    x, y = Value(1.5), Value(0.5)
+    out = small(x, y)
+    out.backward()
+    assert [bits(v) for v in (value, dx, dy)] == [bits(out.data), bits(x.grad), bits(y.grad)]
+
+
+@given(programs())
+def test_random_small_programs_compile_as_on_values(program):
+    """The small path's rebuilt graph gives the bits of the path that traces f on Values."""
+    argnums = tuple(range(len(program.inputs)))
+    paths.SMALL_GRAPH = 1000
+    try:
+        recorded = jit(value_and_grad(program, argnums=argnums), backend="native")(*program.inputs)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(paths, "_recorded", lambda *args: None)
+            on_values = jit(value_and_grad(program, argnums=argnums), backend="native")(*program.inputs)
+    finally:
+        paths.SMALL_GRAPH = 0
+    assert [bits(v) for v in (recorded[0], *recorded[1])] == [bits(v) for v in (on_values[0], *on_values[1])]
+
+
+def test_a_recorded_number_fn_kept_is_refused_after_the_trace():
+    kept = []
+
+    def keeps(x):
+        y = x.tanh() * 2.0
+        kept.append(y)
+        return y * x
+
+    jit(value_and_grad(keeps), backend="native")(0.5)
+    (y,) = kept
+    assert isinstance(y, recorder.Recorded)
+    for use in (lambda: W * y, lambda: y.backward(), lambda: y.grad, lambda: y._prev):
+        with pytest.raises(TypeError, match="used after the trace"):
+            use()

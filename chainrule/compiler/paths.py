@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from chainrule.compiler import data_reads, recorder
+from chainrule.compiler import data_reads, recorder, recording_tape
 from chainrule.compiler.python_code import Restructure, shaper
 from chainrule.compiler.tape import Tape, record
 from chainrule.compiler.trace import JitTraceWarning, holds_packed, run_traced, trace, unpacked, values_like
@@ -73,8 +73,11 @@ def compile_path(make: Callable[..., Any], fn: Callable, shape: Any, args: tuple
         recorded = None
         if isinstance(fn, ValueAndGrad) and getattr(make, "differentiates", False):
             recorded = _recorded(fn, outputs, args, kwargs)
-        if recorded is not None:
+        if isinstance(recorded, Tape):
             tape, root, inputs, taken = recorded, None, list[Value](), list[Any]()
+        elif recorded is not None:  # a small f's gradient graphs, made of Values
+            root, inputs = recorded
+            tape, taken = record(root, inputs), []
         elif isinstance(fn, ValueAndGrad) and getattr(make, "differentiates", False):
             root, inputs, taken = trace(functools.partial(_f_alone, fn, outputs, alone), args, kwargs)
             tape = (
@@ -157,30 +160,41 @@ def _kept_alone(fn: ValueAndGrad, outputs: list, alone: list, root: Any, leaves:
     return root
 
 
-def _recorded(fn: ValueAndGrad, outputs: list[Any], args: tuple, kwargs: dict) -> Tape | None:
-    """The tape of fn's f by a recording trace (compiler/recorder.py); None where jit must trace it on
-    Values: the recording spoiled, fn raising (on Values it raises the same) or a guard taken, or f
-    small (its gradient's graph is compiled then, made of Values)."""
-    recording, alone, spec = recorder.Recording(), list[list[Value]](), list[Any]()
+def _recorded(fn: ValueAndGrad, outputs: list[Any], args: tuple, kwargs: dict) -> Any:
+    """fn's f by a recording trace (compiler/recorder.py): its tape; for a small f, (the flat outputs of
+    fn's result with its gradients as graphs, the inputs), made of Values rebuilt from the recording,
+    as _f_alone gives them; None where jit must trace it on Values: the recording gave way, or fn
+    raised (on Values it raises the same)."""
+    recording, alone, spec, specs = recorder.Recording(), list[Any](), list[Any](), list[Any]()
 
     def f_alone(*args: Any, **kwargs: Any) -> Any:
         with tracing.listening(recording.spoil):  # a guard: give way
-            return _kept_alone(fn, spec, alone, *fn.traced(args, kwargs))
+            traced = fn.traced(args, kwargs)
+        specs.append(traced[2])
+        return _kept_alone(fn, spec, alone, *traced)
 
     try:
         root, inputs, taken, ran = run_traced(f_alone, args, kwargs, recording.input)
     except (Exception, recorder.GaveWay):
         return None
+    finally:
+        recording.closed = True  # a Recorded fn kept is refused from here on
     if recording.spoiled or taken or type(root) is not recorder.Recorded or root.recording is not recording:
         return None
-    if len(recording.rules) < SMALL_GRAPH:
-        return None
-    tape = recorder.taped(recording, root, inputs, alone[0], with_value=not isinstance(fn, Grad))
-    if len(tape) < SMALL_GRAPH:
-        return None
     data_reads.warn(ran, JitTraceWarning, stacklevel=4)  # the call of the jitted function, as trace's
-    outputs.extend(spec)
-    return tape
+    tape = None
+    if len(recording.rules) >= SMALL_GRAPH:
+        tape = recording_tape.taped(recording, root, inputs, alone[0], with_value=not isinstance(fn, Grad))
+    if tape is not None and len(tape) >= SMALL_GRAPH:
+        outputs.extend(spec)
+        return tape
+    with enable_grad(), tracing.graphs():  # the gradient's graph then (SMALL_GRAPH says why)
+        made = recording_tape.rebuilt(recording, inputs)
+        sources = [made[x.node] for x in alone[0]]
+        gradients = gradient_graphs(made[root.node], sources)
+        flat = _flattened(fn.shaped(made[root.node], gradients, specs[0]), outputs)
+    recorded_inputs: list[Any] = inputs
+    return flat, [made[x.node] for x in recorded_inputs]
 
 
 class Engine:

@@ -3,18 +3,18 @@
 Tracing fn on the engine's Values keeps every node alive (a Value, its closure, the closure's cells
 and tuples: 373 bytes a node), then walks the graph into a tape, then frees it. Here fn runs on
 `Recorded` numbers instead: a Value subclass (so `isinstance`, `.data` and the engine's reflected ops
-work as before) whose ops append their row of the table (rules.py) and their parents' node numbers to
-flat arrays, compute the forward value with the row's float function (the engine's, to the bit), and
-keep nothing else: a node fn drops is gone. The engine's order (the depth-first post-order backward()
-walks) is then found on the arrays by numba, and the tape is the one `tape.record` makes of the same
-graph, field for field (a test holds the two equal).
+work as before; `type(x) is Value` does not hold) whose ops append their row of the table (rules.py)
+and their parents' node numbers to flat arrays, compute the forward value with the row's float
+function (the engine's, to the bit), and keep nothing else: a node fn drops is gone.
+recording_tape.py makes the tape of them.
 
 Where the recording could differ from the engine's graph, it gives way, and jit traces fn again on
-Values: an operand that is a Value with a graph behind it, a comparison fn branches on (a guard), an
-op under no_grad(), another thread, a read of a node's parents (a walk of the graph inside fn: a
-nested grad, a drawing), a backward() or a gradient written. GaveWay (a BaseException, which
-`except Exception` in fn does not catch) stops fn there, and the recording is marked spoiled, so
-that even a GaveWay fn swallows throws the tape away. fn's code before that point runs twice.
+Values: an operand that is a Value with a graph behind it or of a user's Value subclass, a comparison
+fn branches on (a guard), an op under no_grad(), another thread, a read of a node's parents (a walk of
+the graph inside fn: a nested grad, a drawing), a backward() or a gradient written. GaveWay (a
+BaseException, which `except Exception` in fn does not catch) stops fn there, and the recording is
+marked spoiled, so that even a GaveWay fn swallows throws the tape away. fn's code before that point
+runs twice. After the trace, a Recorded fn kept is refused (TypeError) where it would need a graph.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from array import array
 from typing import Any
 
 from chainrule import floatmath, grad_mode
-from chainrule.compiler.tape import Tape
 from chainrule.engine import Value
 from chainrule.rules import BY_NAME, FLOATS, Rule
 
@@ -44,13 +43,13 @@ class Recording:
         self.leaves: dict[int, Value] = {}  # node -> a Value fn closed over (or made), kept alive here
         self.node_of: dict[int, int] = {}  # id of such a Value -> its node
         self.constants: dict[int, float] = {}  # node -> a number fn lifted to a Value
-        self.spoiled = False
+        self.spoiled = self.closed = False
         self.thread = threading.get_ident()
 
     def made(self, rule: Rule | None, first: int, second: int, data: float, n: float | None = None) -> Any:
         """A node: appended, and its Recorded number returned (spoiled where the engine would keep no
         parents, or in a thread not the trace's)."""
-        if not grad_mode.is_enabled() or threading.get_ident() != self.thread:
+        if not grad_mode.is_enabled() or threading.get_ident() != self.thread or self.closed:
             self.spoil()
         node = len(self.rules)
         self.rules.append(rule)
@@ -70,7 +69,9 @@ class Recording:
                 self.spoil()
             return x.node, x.data
         if isinstance(x, Value):
-            if x._prev:  # a graph of the engine's behind it: not on this tape
+            # a graph of the engine's behind it, or a user's subclass (whose reflected op Python would
+            # have called first, beside a plain Value): not for this tape
+            if x._prev or type(x) is not Value:
                 self.spoil()
             node = self.node_of.get(id(x))
             if node is None:
@@ -89,9 +90,14 @@ class Recording:
         return node, number
 
     def spoil(self, *unused: Any) -> Any:
-        """Give way (also fn's guards' listener: a comparison it branches on)."""
+        """Give way (also fn's guards' listener: a comparison it branches on); after the trace, refuse."""
+        if self.closed:
+            raise TypeError(
+                "a number of a jit trace was used after the trace (fn kept it, or returned it inside "
+                "something else): it has no graph; keep its .data, or compute it outside the jitted function"
+            )
         self.spoiled = True
-        raise GaveWay
+        raise GaveWay("the recording trace gives way: jit traces fn on Values")
 
     def input(self, x: float) -> Recorded:
         """A leaf for one of the call's numbers."""
@@ -119,6 +125,8 @@ class Recorded(Value):
 
     @property
     def grad(self) -> float:
+        if self.recording.closed:  # a Recorded fn kept: it has no gradient to give
+            self.recording.spoil()
         return 0.0
 
     @grad.setter
@@ -190,96 +198,3 @@ for _symbol, _name in (("+", "add"), ("-", "sub"), ("*", "mul"), ("/", "truediv"
 Recorded.__neg__ = _unary("neg")  # type: ignore[method-assign]
 for _name in ("tanh", "exp", "log", "sin", "cos", "relu", "sigmoid"):
     setattr(Recorded, _name, _unary(_name))
-
-
-def _engine_order(first: Any, second: Any, arity: Any, root: int, work: Any, order: Any) -> int:
-    """topological_order's walk (engine.py) on the arrays: parents in operand order, a node after all
-    of its parents, each node once. The nodes in that order go to order, and their count is returned;
-    work holds three zeroed rows: the stack, the parents each node has tried, whether it was seen."""
-    stack, tried, seen = work[0], work[1], work[2]
-    top, done = 0, 0
-    stack[0], seen[root] = root, 1
-    while top >= 0:
-        node = stack[top]
-        pushed = False
-        while tried[node] < arity[node]:
-            parent = first[node] if tried[node] == 0 else second[node]
-            tried[node] += 1
-            if not seen[parent]:
-                seen[parent] = 1
-                top += 1
-                stack[top] = parent
-                pushed = True
-                break
-        if not pushed:
-            order[done] = node
-            done += 1
-            top -= 1
-    return done
-
-
-_COMPILED: list[Any] = []
-
-
-def engine_order(first: Any, second: Any, arity: Any, root: int) -> Any:
-    """The nodes behind root in the engine's order, by _engine_order compiled by numba (once per machine):
-    10 ms at 700,000 nodes."""
-    from chainrule.compiler.native import np
-
-    if not _COMPILED:
-        from numba import njit
-
-        _COMPILED.append(njit(cache=True, nogil=True)(_engine_order))
-    order = np.empty(len(first), np.int64)
-    done = _COMPILED[0](first, second, arity, root, np.zeros((3, len(first)), np.int64), order)
-    return order[:done]
-
-
-def taped(
-    recording: Recording, root: Recorded, inputs: list[Any], sources: list[Any], with_value: bool
-) -> Tape:
-    """The tape `tape.record(root, inputs, sources, with_value)` makes of the same graph."""
-    from chainrule.compiler.native import np
-
-    first, second = np.frombuffer(recording.first, np.int64), np.frombuffer(recording.second, np.int64)
-    arity_made = (first >= 0).astype(np.int8) + (second >= 0)
-    order = engine_order(first, second, arity_made, root.node)
-    at = np.full(len(first), -1, np.int64)
-    at[order] = np.arange(len(order))
-    arities = arity_made[order].astype(np.int64)
-    pairs = np.stack((at[first[order]], at[second[order]]), axis=1)
-    parents = pairs[np.stack((arities >= 1, arities == 2), axis=1)]
-    rules = tuple(map(recording.rules.__getitem__, order.tolist()))
-    exponents: list[float | None] = [None] * len(order)
-    labels = [""] * len(order)
-    for made, n in recording.exponents.items():
-        if at[made] >= 0:
-            exponents[at[made]] = n
-    for made, text in recording.labels.items():
-        if at[made] >= 0:
-            labels[at[made]] = text
-    is_input = {x.node for x in inputs}
-    leaf_made = [made for made in order[arities == 0].tolist() if made not in is_input]
-    leaves = tuple(
-        recording.leaves[made] if made in recording.leaves else Value(recording.constants[made])
-        for made in leaf_made
-    )
-    for made, leaf in recording.leaves.items():
-        if at[made] >= 0:
-            labels[at[made]] = leaf.label
-
-    def node_of(x: Any) -> int | None:
-        return int(at[x.node]) if at[x.node] >= 0 else None
-
-    return Tape(
-        rules=rules,
-        arities=array("q", arities.tobytes()),
-        parent_nodes=array("q", parents.tobytes()),
-        exponents=tuple(exponents),
-        labels=tuple(labels),
-        inputs=tuple(map(node_of, inputs)),
-        leaves=leaves,
-        leaf_nodes=tuple(at[leaf_made].tolist()),
-        gradients_of=tuple(map(node_of, sources)),
-        with_value=with_value,
-    )

@@ -383,6 +383,26 @@ def test_j06_vmap_raises_the_error_of_the_point_that_raises(backend, request):
         chainrule.vmap(f)([1.0, 2.0, -1.0, 3.0])
 
 
+
+def test_j07_a_number_of_a_native_trace_used_after_it(request):
+    request.getfixturevalue("numba")
+    kept = []
+
+    def f(x):
+        y = x.tanh()
+        for _ in range(400):  # past the small functions, whose graph is made of Values
+            y = y * 0.999 + 0.001
+        kept.append(y)
+        return y * x
+
+    chainrule.jit(chainrule.value_and_grad(f), backend="native")(0.5)
+    (y,) = kept
+    message = r"a number of a jit trace was used after the trace \(fn kept it"
+    for use in (lambda: y * 2.0, y.backward, lambda: y.grad):
+        with pytest.raises(TypeError, match=message):
+            use()
+    assert isinstance(y.data, float)
+
 # --- Vectors and structures -----------------------------------------------------------------------
 
 

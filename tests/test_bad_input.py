@@ -383,7 +383,6 @@ def test_j06_vmap_raises_the_error_of_the_point_that_raises(backend, request):
         chainrule.vmap(f)([1.0, 2.0, -1.0, 3.0])
 
 
-
 def test_j07_a_number_of_a_native_trace_used_after_it(request):
     request.getfixturevalue("numba")
     kept = []
@@ -402,6 +401,7 @@ def test_j07_a_number_of_a_native_trace_used_after_it(request):
         with pytest.raises(TypeError, match=message):
             use()
     assert isinstance(y.data, float)
+
 
 # --- Vectors and structures -----------------------------------------------------------------------
 

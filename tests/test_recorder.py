@@ -303,3 +303,12 @@ def test_a_recorded_number_fn_kept_is_refused_after_the_trace():
     for use in (lambda: W * y, lambda: y.backward(), lambda: y.grad, lambda: y._prev):
         with pytest.raises(TypeError, match="used after the trace"):
             use()
+
+
+def test_a_call_under_no_grad_is_recorded_all_the_same():
+    """The inputs are made before fn runs, under the caller's grad mode; fn itself runs with grad on."""
+    f = functools.partial(scalar_programs.oscillator, data=[0.1 * t for t in range(40)], dt=0.01)
+    with no_grad():
+        recorded, expected = tapes(f, 1.5, 0.3, 1.0, argnums=(0, 1, 2))
+    assert recorded is not None
+    assert_same(recorded, expected)

@@ -100,8 +100,13 @@ class Recording:
         raise GaveWay("the recording trace gives way: jit traces fn on Values")
 
     def input(self, x: float) -> Recorded:
-        """A leaf for one of the call's numbers."""
-        return self.made(None, -1, -1, x)
+        """A leaf for one of the call's numbers (made before fn runs, whatever the grad mode outside)."""
+        self.rules.append(None)
+        self.first.append(-1)
+        self.second.append(-1)
+        out = _new(Recorded)
+        out.data, out.node, out.recording = x, len(self.rules) - 1, self
+        return out
 
 
 _new = object.__new__
@@ -117,11 +122,8 @@ class Recorded(Value):
     def _spoiling(self) -> Any:
         return self.recording.spoil()
 
-    # a walk of the graph inside fn finds no parents here: it spoils the recording
-    _prev = property(_spoiling)
-    _op = property(lambda self: self._spoiling() or "")
-    _backward = property(lambda self: self._spoiling())
-    _exponent = property(lambda self: self._spoiling() or None)
+    # a walk of the graph inside fn would find no parents here: the recording gives way
+    _prev = _op = _backward = _exponent = property(_spoiling)
 
     @property
     def grad(self) -> float:

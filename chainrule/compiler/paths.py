@@ -69,16 +69,17 @@ def compile_path(make: Callable[..., Any], fn: Callable, shape: Any, args: tuple
     paused (runtime/collector.py says why: tens of thousands of nodes are alive while tracing)."""
     outputs: list[Any] = []  # the spec of the tree of Values fn returned (the tape gets a flat tuple)
     alone: list[list[Value]] = []  # f's differentiated leaves, if the tape is of f alone
+    differentiates = getattr(make, "differentiates", False)  # the backend takes f's gradients itself
     with collector.paused():
         recorded = None
-        if isinstance(fn, ValueAndGrad) and getattr(make, "differentiates", False):
+        if isinstance(fn, ValueAndGrad) and differentiates:
             recorded = _recorded(fn, outputs, args, kwargs)
         if isinstance(recorded, Tape):
             tape, root, inputs, taken = recorded, None, list[Value](), list[Any]()
         elif recorded is not None:  # a small f's gradient graphs, made of Values
             root, inputs = recorded
             tape, taken = record(root, inputs), []
-        elif isinstance(fn, ValueAndGrad) and getattr(make, "differentiates", False):
+        elif isinstance(fn, ValueAndGrad) and differentiates:
             root, inputs, taken = trace(functools.partial(_f_alone, fn, outputs, alone), args, kwargs)
             tape = (
                 record(root, inputs, alone[0], with_value=not isinstance(fn, Grad))
@@ -150,8 +151,13 @@ def _f_alone(
     fn's result with its gradients as graphs, flattened as _flat_outputs does."""
     root, leaves, specs = fn.traced(args, kwargs)
     if _fewer_nodes(root, SMALL_GRAPH):  # the gradient's graph then (SMALL_GRAPH says why)
-        return _flattened(fn.shaped(root, gradient_graphs(root, leaves), specs), outputs)
+        return _with_gradient_graphs(fn, outputs, root, leaves, specs)
     return _kept_alone(fn, outputs, alone, root, leaves, specs)
+
+
+def _with_gradient_graphs(fn: ValueAndGrad, outputs: list, root: Value, leaves: list, specs: list) -> Any:
+    """fn's result with its gradients as graphs, flattened as _flat_outputs does (a small f)."""
+    return _flattened(fn.shaped(root, gradient_graphs(root, leaves), specs), outputs)
 
 
 def _kept_alone(fn: ValueAndGrad, outputs: list, alone: list, root: Any, leaves: list, specs: list) -> Any:
@@ -191,8 +197,7 @@ def _recorded(fn: ValueAndGrad, outputs: list[Any], args: tuple, kwargs: dict) -
     with enable_grad(), tracing.graphs():  # the gradient's graph then (SMALL_GRAPH says why)
         made = recording_tape.rebuilt(recording, inputs)
         sources = [made[x.node] for x in alone[0]]
-        gradients = gradient_graphs(made[root.node], sources)
-        flat = _flattened(fn.shaped(made[root.node], gradients, specs[0]), outputs)
+        flat = _with_gradient_graphs(fn, outputs, made[root.node], sources, specs[0])
     recorded_inputs: list[Any] = inputs
     return flat, [made[x.node] for x in recorded_inputs]
 

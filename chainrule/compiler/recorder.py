@@ -75,19 +75,20 @@ class Recording:
                 self.spoil()
             node = self.node_of.get(id(x))
             if node is None:
-                node = self.node_of[id(x)] = len(self.rules)
-                self.rules.append(None)
-                self.first.append(-1)
-                self.second.append(-1)
+                node = self.node_of[id(x)] = self._leaf()
                 self.leaves[node] = x
             return node, x.data
         number = x if type(x) is float else floatmath.real(x)
-        node = len(self.rules)
+        node = self._leaf()
+        self.constants[node] = number
+        return node, number
+
+    def _leaf(self) -> int:
+        """A leaf's row appended: no op, no parents; its node."""
         self.rules.append(None)
         self.first.append(-1)
         self.second.append(-1)
-        self.constants[node] = number
-        return node, number
+        return len(self.rules) - 1
 
     def spoil(self, *unused: Any) -> Any:
         """Give way (also fn's guards' listener: a comparison it branches on); after the trace, refuse."""
@@ -101,11 +102,8 @@ class Recording:
 
     def input(self, x: float) -> Recorded:
         """A leaf for one of the call's numbers (made before fn runs, whatever the grad mode outside)."""
-        self.rules.append(None)
-        self.first.append(-1)
-        self.second.append(-1)
         out = _new(Recorded)
-        out.data, out.node, out.recording = x, len(self.rules) - 1, self
+        out.data, out.node, out.recording = x, self._leaf(), self
         return out
 
 

@@ -312,3 +312,41 @@ def test_a_call_under_no_grad_is_recorded_all_the_same():
         recorded, expected = tapes(f, 1.5, 0.3, 1.0, argnums=(0, 1, 2))
     assert recorded is not None
     assert_same(recorded, expected)
+
+
+def swallows_everything(x):
+    """A bare except swallows the recording's GaveWay: the spoiled mark still throws the tape away."""
+    try:
+        y = x * 2.0 if x > 0 else x * 3.0
+    except:  # noqa: E722 (what this test is about)
+        y = x * 5.0
+    return y * x
+
+
+def overflows(x, y):
+    big = (x * 1e200) * (y * 1e200)  # inf for these points; then 0 · inf is nan
+    return (big * 0.0 + x * y).tanh() + big / big
+
+
+@pytest.mark.parametrize("points", [[(1.0, 2.0), (-1.0, 3.0)], [(1e-100, 1.0), (2.0, -1e150)]])
+def test_recorded_programs_give_the_engines_bits_call_after_call(points):
+    """Recorded once, then called at other numbers (infinities, 0 · inf, nan): each call is the
+    engine's, the program the recording made and not a stale one; and a swallowed GaveWay gives way."""
+    assert tapes(overflows, *points[0], argnums=(0, 1))[0] is not None  # the path this test is for
+    assert tapes(swallows_everything, 1.25)[0] is None
+    for fn, at in ((overflows, points), (swallows_everything, [(1.25,), (-0.5,)])):
+        f = jit(value_and_grad(fn, argnums=tuple(range(len(at[0])))), backend="native")
+        for point in at:
+            value, gradient = f(*point)
+            xs = [Value(p) for p in point]
+            out = fn(*xs)
+            out.backward()
+            expected = [out.data, *(x.grad for x in xs)]
+            assert [bits(v) for v in (value, *gradient)] == [bits(v) for v in expected]
+    f = jit(value_and_grad(overflows, argnums=(0, 1)), backend="native")
+    f(*points[0])
+    with pytest.raises(ArithmeticError) as compiled:
+        f(0.0, 1.0)  # big is 0: 0 / 0, which the engine refuses
+    with pytest.raises(ArithmeticError) as engine:
+        overflows(Value(0.0), Value(1.0))
+    assert (type(compiled.value), str(compiled.value)) == (type(engine.value), str(engine.value))

@@ -359,3 +359,19 @@ def test_infinities_and_nans_in_a_loop_are_the_engines():
     assert program._loops
     assert bits(numbers) == bits(engine(overflowing, (3.0,)))
     assert any(math.isnan(x) for x in numbers) and any(math.isinf(x) for x in numbers)
+
+
+@given(st.lists(st.booleans(), max_size=200), st.integers(1, 300))
+def test_the_runs_too_short_for_a_loop_are_the_ones_its_check_refuses(flags, period):
+    """_stretches skips a run shorter than _shortest(period) before it counts its passes and nodes:
+    exactly the runs that count refuses (written out here as _stretches has it), whatever the period."""
+    import numpy as np
+
+    from chainrule.compiler import native_loops as loops
+
+    shortest = loops._shortest(period)
+    for length in range(0, shortest + 3 * period):
+        count = (length + period) // period
+        assert (length >= shortest) == (count * period >= loops.MIN_NODES and count >= loops.MIN_PASSES)
+    every = loops._runs(np.array(flags, bool))
+    assert loops._runs(np.array(flags, bool), 4) == [(low, high) for low, high in every if high - low >= 4]

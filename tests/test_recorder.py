@@ -4,6 +4,7 @@ makes of the engine's graph of the same function, or it gives way to the trace o
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import struct
 import sys
@@ -12,12 +13,14 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from test_fuzz_gradients import programs
 
 from chainrule import Value, grad, jit, nn, no_grad, value_and_grad
 from chainrule import math as cmath
 from chainrule.compiler import JitTraceWarning, paths, recorder, trace
 from chainrule.compiler.tape import held_elsewhere, record
+from chainrule.rules import BY_NAME, FLOATS, RULES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import scalar_programs  # the benchmark's oscillator, as a user writes it
@@ -52,7 +55,9 @@ def tapes(fn, *args, argnums=0):
 def assert_same(recorded, expected):
     for field in FIELDS:
         assert getattr(recorded, field) == getattr(expected, field), field
-    assert [bits(leaf.data) for leaf in recorded.leaves] == [bits(leaf.data) for leaf in expected.leaves]
+    # a constant is the number itself on the recording's tape, a Value only the tape holds on record's
+    numbers = [bits(leaf if isinstance(leaf, float) else leaf.data) for leaf in recorded.leaves]
+    assert numbers == [bits(leaf.data) for leaf in expected.leaves]
     assert held_elsewhere(recorded.leaves) == held_elsewhere(expected.leaves)
     for mine, theirs, held in zip(recorded.leaves, expected.leaves, held_elsewhere(expected.leaves)):
         assert mine is theirs or not held  # a Value fn closed over is that Value itself
@@ -181,7 +186,7 @@ def test_the_recorded_numbers_are_left_to_nobody():
     x = recording.input(1.0)
     y = x * 2.0 + 1.0
     assert y.data == 3.0 and not recording.spoiled
-    assert len(recording.rules) == 5 and recording.constants == {1: 2.0, 3: 1.0}
+    assert recording.size == 5 and recording.constants == {1: 2.0, 3: 1.0}
     with pytest.raises(recorder.GaveWay):
         y._prev  # noqa: B018 (a walk of the graph reads it)
     assert recording.spoiled
@@ -350,3 +355,42 @@ def test_recorded_programs_give_the_engines_bits_call_after_call(points):
     with pytest.raises(ArithmeticError) as engine:
         overflows(Value(0.0), Value(1.0))
     assert (type(compiled.value), str(compiled.value)) == (type(engine.value), str(engine.value))
+
+
+# the rows of Recorded's ops, as each method holds its own (its row's place in RULES)
+RECORDED_OPS = sorted(
+    {
+        RULES[inspect.getclosurevars(method).nonlocals["code"]].name
+        for method in (*vars(recorder.Recorded).values(), recorder._NUMBER_POWER)
+        if inspect.isfunction(method) and "code" in method.__code__.co_freevars
+    }
+)
+
+
+def outcome(fn, *args):
+    """A float function's result's bits, or the error it raised (its type and message)."""
+    try:
+        return bits(fn(*args))
+    except (ArithmeticError, ValueError) as error:
+        return type(error), str(error)
+
+
+def test_the_float_functions_checked_are_every_recorded_ops():
+    assert {"+", "-", "*", "/", "**", "pow", "neg", "tanh", "relu"} <= set(RECORDED_OPS)
+
+
+@pytest.mark.parametrize("name", RECORDED_OPS)
+@given(a=st.floats(), b=st.floats() | st.sampled_from([0.0, -0.0, 1.0, 2.0, 0.5, -3.0]))
+def test_an_ops_float_function_is_its_rows_forward_on_floats(name, a, b):
+    """The recording computes a node with the op's float function (recorder._on_floats: Python's
+    operator, floatmath's function): the row's forward on FLOATS, to the bit and to the error."""
+    rule = BY_NAME[name]
+    args = (a, b)[: 2 if rule.arity == 2 or rule.exponent else 1]
+    assert outcome(recorder._on_floats(rule), *args) == outcome(rule.forward, FLOATS, *args)
+
+
+def test_a_recorded_constant_is_a_number_no_tape_holds_live():
+    """A recording's tape has the numbers fn lifted as floats: constants, however many refer to the
+    float (one dt in every step); a Value held elsewhere is live, one only the tuple holds is not."""
+    dt, kept = 0.01, Value(2.0)
+    assert held_elsewhere((dt, kept, Value(3.0), dt)) == [False, True, False, False]

@@ -27,19 +27,19 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any
 
 from chainrule.compiler.python_code import unpacker
 from chainrule.compiler.tape import Tape, flat_outputs, held_elsewhere, nested
-from chainrule.rules import FLOATS
+from chainrule.engine import Value
+from chainrule.rules import FLOATS, Rule
 from chainrule.runtime import collector
 from chainrule.runtime.extras import require
 
 np = require("numpy", "native", 'jit(fn, backend="native")')
 require("numba", "native", 'jit(fn, backend="native")')
 
-from chainrule.compiler import native_entry, native_kernel, native_loops  # noqa: E402 (after numba is known to be there)
+from chainrule.compiler import flat_walks, native_entry, native_kernel, native_loops  # noqa: E402 (after numba is known to be there)
 
 _VALUES, _GRADS = map(native_kernel.STATE_ROWS.index, ("VALUES", "GRADS"))
 # what a process makes for itself, never pickled (_values and _grads: views of _state's rows)
@@ -91,64 +91,58 @@ class NativeProgram:
     def _layout(self, tape: Tape) -> None:
         """Slots: the argument numbers, the live leaves, the constants, then the op nodes in tape order
         (the engine's order, so each sum adds its terms as the engine does)."""
-        live = held_elsewhere(tape.leaves)
-        inputs = len(tape.inputs)
-        leaves = [(i, leaf) for i, leaf, held in zip(tape.leaf_nodes, tape.leaves, live) if held]
-        constants = [(i, leaf) for i, leaf, held in zip(tape.leaf_nodes, tape.leaves, live) if not held]
+        held = np.array(held_elsewhere(tape.leaves), bool)  # a live leaf's True, a constant's False
+        inputs, leaf_nodes = len(tape.inputs), np.array(tape.leaf_nodes, np.int64)
+        # (a held leaf is a Value, a float never is)
+        self._live: list[Value] = list(itertools.compress(tape.leaves, held.tolist()))  # type: ignore[arg-type]
+        constants = list(itertools.compress(tape.leaves, (~held).tolist()))
         arities = np.frombuffer(tape.arities, np.int64)
         op_nodes = np.flatnonzero(arities)
         size = inputs + len(tape.leaves) + len(op_nodes)
         used = [(k, node) for k, node in enumerate(tape.inputs) if node is not None]
         at = np.zeros(len(tape), np.int64)  # each node's slot
         at[[node for _, node in used]] = [k for k, _ in used]
-        leaf_slots = np.array([i for i, _ in leaves + constants], np.int64)
-        at[np.concatenate((leaf_slots, op_nodes))] = np.arange(inputs, size)
+        at[np.concatenate((leaf_nodes[held], leaf_nodes[~held], op_nodes))] = np.arange(inputs, size)
         slot = at.item  # a node's slot, as an int (a list of them all was 36 bytes a node)
-        self._live = [leaf for _, leaf in leaves]
-        self._inputs, self._live_end, self._start = inputs, inputs + len(leaves), size - len(op_nodes)
+        self._inputs, self._live_end, self._start = inputs, inputs + len(self._live), size - len(op_nodes)
         self._root = slot(len(tape) - 1)
         # fn returned a leaf it closed over (not one of its arguments, whose gradient nobody keeps)
         self._root_live = self._inputs <= self._root < self._live_end and tape.rules[-1] is None
-        needs = [False] * size
+        needs = np.zeros(size, bool)
         sources = set()  # a gradient's program: the nodes whose gradients it returns
         if tape.gradients_of is not None:
             self._sources = [None if i is None else slot(i) for i in tape.gradients_of]
             sources = {s for s in self._sources if s is not None}
-            for s in sources:
-                needs[s] = True
+            needs[list(sources)] = True
         else:
-            needs[inputs : self._live_end] = [True] * len(leaves)
+            needs[inputs : self._live_end] = True
         # the op nodes in tape order take the last slots in turn; their parents are earlier slots
         start, count = self._start, len(op_nodes)
-        rules = [rule for rule in tape.rules if rule is not None]
+        # (the op nodes' rows: no None)
+        rules: list[Rule] = list(itertools.compress(tape.rules, tape.rules))  # type: ignore[arg-type]
         flat, arity = np.frombuffer(tape.parent_nodes, np.int64), arities[op_nodes]
         ends = np.cumsum(arities)[op_nodes]  # past each op node's parents in flat
         begins = ends - arity
         a, b = at[flat[begins]], at[flat[ends - 1]]  # a unary op's second is its first
+        flat_walks.mark_needing(needs, a, b, at, flat, begins, ends, start)  # a source's stays True
         # a user's primitive of three or more arguments (Python fires it): its parents between
         many = np.flatnonzero(arity > 2).tolist()
         between = {start + k: at[flat[begins[k] + 1 : ends[k] - 1]].tolist() for k in many}
-        piece = 1 << 16  # the parents as lists a piece at a time: the whole was 72 bytes a node
-        pairs = (zip(a[k : k + piece].tolist(), b[k : k + piece].tolist()) for k in range(0, count, piece))
-        for s, (p, q) in zip(range(start, size), itertools.chain.from_iterable(pairs)):  # a source's: True
-            if needs[p] or needs[q] or (s in between and any(needs[r] for r in between[s])):
-                needs[s] = True
         codes = _codes()
-        code_of = {rule.name: codes.get(rule.name, native_kernel.PYTHON) for rule in set(rules)}
-        code = np.fromiter(map(code_of.__getitem__, map(attrgetter("name"), rules)), np.int64, count)
-        need = np.array(needs)
+        code_of = {rule: codes.get(rule.name, native_kernel.PYTHON) for rule in set(rules)}
+        code = np.fromiter(map(code_of.__getitem__, rules), np.int64, count)
         own = np.arange(start, size)
         fires_between = np.zeros(count, bool)
-        fires_between[[s - start for s, others in between.items() if need[others].any()]] = True
+        fires_between[[s - start for s, others in between.items() if needs[others].any()]] = True
         columns = {  # the op nodes' columns (a leaf's are 0), each made as its row is written
             "CODE": lambda: code,
             # a node fires when a parent needs its share (a source, whose gradient is read after the
             # pass, must not send its parents' unneeded shares to its own entry)
-            "BACK_CODE": lambda: np.where(need[a] | need[b] | fires_between, code, native_kernel.SKIP),
+            "BACK_CODE": lambda: np.where(needs[a] | needs[b] | fires_between, code, native_kernel.SKIP),
             "FIRST": lambda: a,
             "SECOND": lambda: b,
-            "TO_FIRST": lambda: np.where(need[a], a, own),  # its own entry: nobody reads it again
-            "TO_SECOND": lambda: np.where(need[b] & (arity == 2), b, own),
+            "TO_FIRST": lambda: np.where(needs[a], a, own),  # its own entry: nobody reads it again
+            "TO_SECOND": lambda: np.where(needs[b] & (arity == 2), b, own),
         }
         self._program = np.zeros((len(native_kernel.PROGRAM_ROWS), size), np.uint32)
         for row, name in zip(self._program, native_kernel.PROGRAM_ROWS):
@@ -158,8 +152,8 @@ class NativeProgram:
         self._values, self._grads = state_rows["VALUES"], state_rows["GRADS"]
         exponents = list(itertools.compress(tape.exponents, tape.rules))
         state_rows["EXPONENT"][start:] = [0.0 if n is None else n for n in exponents]
-        self._values[at[[i for i, _ in constants]]] = [leaf.data for _, leaf in constants]
-        self._backward_runs = needs[self._root] and self._root >= start
+        self._values[at[leaf_nodes[~held]]] = [x if isinstance(x, float) else x.data for x in constants]
+        self._backward_runs = bool(needs[self._root]) and self._root >= start
         self._needs, in_python = needs, np.flatnonzero(code == native_kernel.PYTHON).tolist()
         self._in_python = {start + k: (rules[k], at[flat[begins[k] : ends[k]]].tolist()) for k in in_python}
         self._exponents = {start + k: exponents[k] for k in in_python}  # theirs, exact, for the fallback

@@ -56,10 +56,17 @@ class Loop:
         return self.start + self.period * self.count
 
 
-def _runs(flags: Any) -> list[tuple[int, int]]:
-    """The (begin, end) of each run of True in a boolean array."""
+def _runs(flags: Any, shortest: int = 1) -> list[tuple[int, int]]:
+    """The (begin, end) of each run of True in a boolean array, at least `shortest` long."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+    begins, ends = edges[0::2], edges[1::2]
+    kept = ends - begins >= shortest
+    return list(zip(begins[kept].tolist(), ends[kept].tolist()))
+
+
+def _shortest(period: int) -> int:
+    """The shortest run of nodes that holds MIN_PASSES passes of period nodes and MIN_NODES nodes."""
+    return (max(MIN_PASSES, -(-MIN_NODES // period)) - 1) * period
 
 
 def _candidates(kinds: Any) -> tuple[list[int], Any]:
@@ -120,7 +127,7 @@ def _stretches(codes: Any, exponents: Any, first: Any, second: Any, start: int) 
         same = (kinds[period:] == kinds[:-period]) & (exponents[period:] == exponents[:-period])
         same &= codes[period:] == codes[:-period]  # said again: a kind is a guide, the codes are the rule
         same &= native[period:] & native[:-period] & ~claimed[period:] & ~claimed[:-period]
-        for low, high in _runs(same):
+        for low, high in _runs(same, _shortest(period)):
             count = (high - low + period) // period
             if count * period < MIN_NODES or count < MIN_PASSES:
                 continue

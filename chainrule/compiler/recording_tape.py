@@ -1,4 +1,4 @@
-"""A recording's tape (compiler/recorder.py): the engine's order found on its flat arrays by numba, the
+"""A recording's tape (compiler/recorder.py): the engine's order found on its flat arrays (flat_walks.py), the
 tape tape.record makes of the engine's graph of the same fn, field for field, and, for a small fn,
 that graph made again of Values."""
 
@@ -7,52 +7,11 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
+from chainrule.compiler.flat_walks import engine_order
 from chainrule.compiler.recorder import Recorded, Recording
 from chainrule.compiler.tape import Tape
 from chainrule.engine import Value
-
-
-def _engine_order(first: Any, second: Any, arity: Any, root: int, work: Any, order: Any) -> int:
-    """topological_order's walk (engine.py) on the arrays: parents in operand order, a node after all
-    of its parents, each node once. The nodes in that order go to order, and their count is returned;
-    work holds three zeroed rows: the stack, the parents each node has tried, whether it was seen."""
-    stack, tried, seen = work[0], work[1], work[2]
-    top, done = 0, 0
-    stack[0], seen[root] = root, 1
-    while top >= 0:
-        node = stack[top]
-        pushed = False
-        while tried[node] < arity[node]:
-            parent = first[node] if tried[node] == 0 else second[node]
-            tried[node] += 1
-            if not seen[parent]:
-                seen[parent] = 1
-                top += 1
-                stack[top] = parent
-                pushed = True
-                break
-        if not pushed:
-            order[done] = node
-            done += 1
-            top -= 1
-    return done
-
-
-_COMPILED: list[Any] = []
-
-
-def engine_order(first: Any, second: Any, arity: Any, root: int) -> Any:
-    """The nodes behind root in the engine's order, by _engine_order compiled by numba (once per machine):
-    10 ms at 700,000 nodes."""
-    from chainrule.compiler.native import np
-
-    if not _COMPILED:
-        from numba import njit
-
-        _COMPILED.append(njit(cache=True, nogil=True)(_engine_order))
-    order = np.empty(len(first), np.int64)
-    done = _COMPILED[0](first, second, arity, root, np.zeros((3, len(first)), np.int64), order)
-    return order[:done]
+from chainrule.rules import RULES
 
 
 def rebuilt(recording: Recording, inputs: list[Any]) -> list[Value]:
@@ -63,8 +22,9 @@ def rebuilt(recording: Recording, inputs: list[Any]) -> list[Value]:
 
     numbers = {x.node: x.data for x in inputs}
     made: list[Value] = []
-    for i, rule in enumerate(recording.rules):
-        if rule is not None:
+    for i, code in enumerate(recording.codes):
+        if code >= 0:
+            rule = RULES[code]
             parents = [made[recording.first[i]]]
             if recording.second[i] >= 0:
                 parents.append(made[recording.second[i]])
@@ -92,7 +52,9 @@ def taped(
     arities = arity_made[order].astype(np.int64)
     pairs = np.stack((at[first[order]], at[second[order]]), axis=1)
     parents = pairs[np.stack((arities >= 1, arities == 2), axis=1)]
-    rules = tuple(map(recording.rules.__getitem__, order.tolist()))
+    row_of = np.empty(len(RULES) + 1, object)  # a code's row; -1, a leaf's: None
+    row_of[: len(RULES)] = RULES
+    rules = tuple(row_of[np.frombuffer(recording.codes, np.int64)[order]].tolist())
     exponents: list[float | None] = [None] * len(order)
     labels = [""] * len(order)
     for made, n in recording.exponents.items():
@@ -101,12 +63,14 @@ def taped(
     for made, text in recording.labels.items():
         if at[made] >= 0:
             labels[at[made]] = text
-    is_input = {x.node for x in inputs}
-    leaf_made = [made for made in order[arities == 0].tolist() if made not in is_input]
-    leaves = tuple(
-        recording.leaves[made] if made in recording.leaves else Value(recording.constants[made])
-        for made in leaf_made
-    )
+    leaf_nodes = order[arities == 0]
+    leaf_nodes = leaf_nodes[~np.isin(leaf_nodes, [x.node for x in inputs])]
+    leaf_made = leaf_nodes.tolist()
+    # a constant's number (the engine's Value of it would be the tape's alone); then, in their places,
+    # the few Values fn closed over
+    leaves: list[Any] = list(map(recording.constants.get, leaf_made))
+    for k in np.flatnonzero(np.isin(leaf_nodes, list(recording.leaves))).tolist():
+        leaves[k] = recording.leaves[leaf_made[k]]
     for made, leaf in recording.leaves.items():
         if at[made] >= 0:
             labels[at[made]] = leaf.label
@@ -122,7 +86,7 @@ def taped(
         exponents=tuple(exponents),
         labels=tuple(labels),
         inputs=tuple(map(node_of, inputs)),
-        leaves=leaves,
+        leaves=tuple(leaves),
         leaf_nodes=tuple(at[leaf_made].tolist()),
         gradients_of=tuple(map(node_of, sources)),
         with_value=with_value,

@@ -31,7 +31,7 @@ class Tape:
     exponents: tuple[float | None, ...]
     labels: tuple[str, ...]
     inputs: tuple[int | None, ...]  # per argument number: its node, None if fn never used it
-    leaves: tuple[Value, ...]  # the closed-over leaf Values, in node order
+    leaves: tuple[Value | float, ...]  # the leaf Values, in node order (a recording's constants: floats)
     leaf_nodes: tuple[int, ...]  # the node of each of those leaves
     outputs: Any = (
         None  # fn returned a tuple: the same nesting of node indices; None: one root, the last node
@@ -120,12 +120,14 @@ def flat_outputs(outputs: Any) -> list[int]:
     return [outputs] if isinstance(outputs, int) else [i for item in outputs for i in flat_outputs(item)]
 
 
-def held_elsewhere(leaves: tuple[Value, ...]) -> list[bool]:
-    """For each leaf, whether anything besides this tuple refers to it.
+def held_elsewhere(leaves: tuple[Value | float, ...]) -> list[bool]:
+    """For each leaf, whether it is a Value anything besides this tuple refers to.
 
     A leaf only the tape holds is a number fn lifted to a Value while tracing (the 0.01 in `0.01 * v`):
     nobody can change its .data or read its .grad, so it is a constant of the program, written once,
     and backward sends it nothing. Each count is compared with that of a fresh Value held the same way.
+    A recording's tape (recording_tape.py) has such a number as the float itself.
     """
     (alone,) = map(sys.getrefcount, (Value(0.0),))
-    return [count > alone for count in map(sys.getrefcount, leaves)]
+    counts = list(map(sys.getrefcount, leaves))  # before anything else holds a leaf
+    return [count > alone and type(leaf) is not float for leaf, count in zip(leaves, counts)]

@@ -36,6 +36,7 @@ def bits(x):
 @pytest.fixture(autouse=True)
 def every_size(monkeypatch):
     monkeypatch.setattr(paths, "SMALL_GRAPH", 0)  # small functions too, which jit gives to Values
+    monkeypatch.setattr(recorder, "_ROOM", 2)  # a recording grows its arrays many times over
 
 
 def tapes(fn, *args, argnums=0):
@@ -186,7 +187,7 @@ def test_the_recorded_numbers_are_left_to_nobody():
     x = recording.input(1.0)
     y = x * 2.0 + 1.0
     assert y.data == 3.0 and not recording.spoiled
-    assert recording.size == 5 and recording.constants == {1: 2.0, 3: 1.0}
+    assert recording.size == 3 and recording.numbers.tolist() == [2.0, 1.0]
     with pytest.raises(recorder.GaveWay):
         y._prev  # noqa: B018 (a walk of the graph reads it)
     assert recording.spoiled

@@ -189,7 +189,7 @@ def _recorded(fn: ValueAndGrad, outputs: list[Any], args: tuple, kwargs: dict) -
         return None
     data_reads.warn(ran, JitTraceWarning, stacklevel=4)  # the call of the jitted function, as trace's
     tape = None
-    if recording.size >= SMALL_GRAPH:
+    if recording.size + len(recording.numbers) >= SMALL_GRAPH:
         tape = recording_tape.taped(recording, root, inputs, alone[0], with_value=not isinstance(fn, Grad))
     if tape is not None and len(tape) >= SMALL_GRAPH:
         outputs.extend(spec)

@@ -14,25 +14,39 @@ from chainrule.engine import Value
 from chainrule.rules import RULES
 
 
+def nodes(recording: Recording) -> tuple[Any, Any, Any]:
+    """(first, second, codes) per node, each constant a leaf node after the recorded ones: constant k,
+    the operand -2 - k, is node size + k."""
+    from chainrule.compiler.native import np
+
+    size, lifted = recording.size, len(recording.numbers)
+    leaves = np.full(lifted, -1, np.int64)
+    columns = (
+        np.frombuffer(column, np.int64)[:size]
+        for column in (recording.codes, recording.first, recording.second)
+    )
+    codes, first, second = columns
+    first, second = (np.where(parents < -1, size - 2 - parents, parents) for parents in (first, second))
+    return tuple(np.concatenate((column, leaves)) for column in (first, second, codes))
+
+
 def rebuilt(recording: Recording, inputs: list[Any]) -> list[Value]:
-    """The engine's graph of the recorded fn, made again node for node (per recorded node, its Value):
-    an op by values.node (the row's forward value, the engine's bits), a leaf the Value fn read, a
-    constant's Value, an input's. For a small fn, whose gradient's graph is compiled."""
+    """The engine's graph of the recorded fn, made again node for node (per node, its Value): an op by
+    values.node (the row's forward value, the engine's bits), a leaf the Value fn read, an input's, a
+    constant's Value. For a small fn, whose gradient's graph is compiled."""
     from chainrule.math.values import node
 
+    first, second, codes = (column.tolist() for column in nodes(recording))
     numbers = {x.node: x.data for x in inputs}
-    made: list[Value] = []
-    for i, code in enumerate(recording.codes):
-        if code >= 0:
-            rule = RULES[code]
-            parents = [made[recording.first[i]]]
-            if recording.second[i] >= 0:
-                parents.append(made[recording.second[i]])
-            made.append(node(rule, *parents, n=recording.exponents.get(i)))
-        elif i in recording.leaves:
-            made.append(recording.leaves[i])
-        else:
-            made.append(Value(recording.constants[i] if i in recording.constants else numbers[i]))
+    numbers.update(enumerate(recording.numbers, recording.size))  # the constants'
+    made: list[Any] = [None] * len(codes)  # the leaves first, as an op's constants come after it
+    for i, code in enumerate(codes):
+        if code < 0:
+            made[i] = recording.leaves[i] if i in recording.leaves else Value(numbers[i])
+    for i in range(recording.size):  # then the op nodes, in the order fn made them: parents first
+        if codes[i] >= 0:
+            parents = [made[first[i]]] if second[i] < 0 else [made[first[i]], made[second[i]]]
+            made[i] = node(RULES[codes[i]], *parents, n=recording.exponents.get(i))
     for i, text in recording.labels.items():
         made[i].label = text
     return made
@@ -44,7 +58,7 @@ def taped(
     """The tape `tape.record(root, inputs, sources, with_value)` makes of the same graph."""
     from chainrule.compiler.native import np
 
-    first, second = np.frombuffer(recording.first, np.int64), np.frombuffer(recording.second, np.int64)
+    first, second, codes = nodes(recording)
     arity_made = (first >= 0).astype(np.int8) + (second >= 0)
     order = engine_order(first, second, arity_made, root.node)
     at = np.full(len(first), -1, np.int64)
@@ -54,7 +68,7 @@ def taped(
     parents = pairs[np.stack((arities >= 1, arities == 2), axis=1)]
     row_of = np.empty(len(RULES) + 1, object)  # a code's row; -1, a leaf's: None
     row_of[: len(RULES)] = RULES
-    rules = tuple(row_of[np.frombuffer(recording.codes, np.int64)[order]].tolist())
+    rules = tuple(row_of[codes[order]].tolist())
     exponents: list[float | None] = [None] * len(order)
     labels = [""] * len(order)
     for made, n in recording.exponents.items():
@@ -68,7 +82,8 @@ def taped(
     leaf_made = leaf_nodes.tolist()
     # a constant's number (the engine's Value of it would be the tape's alone); then, in their places,
     # the few Values fn closed over
-    leaves: list[Any] = list(map(recording.constants.get, leaf_made))
+    constant = np.maximum(leaf_nodes - recording.size, -1)  # -1: not a constant
+    leaves: list[Any] = np.append(np.frombuffer(recording.numbers, np.float64), 0.0)[constant].tolist()
     for k in np.flatnonzero(np.isin(leaf_nodes, list(recording.leaves))).tolist():
         leaves[k] = recording.leaves[leaf_made[k]]
     for made, leaf in recording.leaves.items():

@@ -403,6 +403,28 @@ def test_j07_a_number_of_a_native_trace_used_after_it(request):
     assert isinstance(y.data, float)
 
 
+@pytest.mark.parametrize("backend", ["python", "native"])
+@pytest.mark.parametrize("steps", [1, 400], ids=["small", "past SMALL_GRAPH"])
+def test_j08_a_function_that_calls_backward_inside_is_refused(backend, steps, request):
+    """Unjitted, the inner backward() adds to the argument's gradient (value_and_grad gives 4 here);
+    a compiled call would not run it again, and gave 2."""
+    if backend == "native":
+        request.getfixturevalue("numba")
+
+    def walk(x):
+        y = x * 2.0 + 1.0
+        y.backward()
+        for _ in range(steps - 1):
+            y = y * 1.0
+        return y
+
+    assert chainrule.value_and_grad(walk)(1.3)[1] == 4.0
+    message = r"jit: the traced function called backward\(\) on a graph of its arguments"
+    for jitted in (chainrule.value_and_grad(walk), walk):
+        with pytest.raises(TypeError, match=message):
+            chainrule.jit(jitted, backend=backend)(1.3)
+
+
 # --- Vectors and structures -----------------------------------------------------------------------
 
 

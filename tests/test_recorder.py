@@ -141,8 +141,12 @@ def library_op(x):
     return cmath.atan2(x, 2.0) * x
 
 
-def test_a_backward_pass_inside_fn_gives_way():
-    assert tapes(backward_inside, 1.25)[0] is None
+def test_a_backward_pass_inside_fn_gives_way_and_is_refused_on_values(request):
+    request.getfixturevalue("numba")
+    vg = value_and_grad(backward_inside)
+    assert paths._recorded(vg, [], (trace.normalize(1.25)[0],), {}) is None
+    with pytest.raises(TypeError, match=r"jit: the traced function called backward\(\)"):  # J08
+        jit(vg, backend="native")(1.25)
 
 
 @pytest.mark.parametrize("fn", [with_a_graph, with_a_guard, under_no_grad, nested_grad, library_op])

@@ -104,6 +104,12 @@ def trace(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, list[
     and the guards: every comparison of Values whose bool() decided a branch, in the order taken."""
     root, inputs, taken, ran = run_traced(fn, args, kwargs)
     data_reads.warn(ran, JitTraceWarning, stacklevel=4)  # stacklevel 4: the call of the jitted function
+    if any(x.grad for x in inputs):  # only a backward() inside fn gives them one: a compiled call would not
+        raise TypeError(
+            "jit: the traced function called backward() on a graph of its arguments, which a compiled call "
+            "would not run again: take gradients inside it with chainrule.grad or value_and_grad, or call "
+            "it without jit"
+        )
     if not _is_output(root):
         raise TypeError(
             f"jit: the function must return a Value or a (nested) tuple of Values, it returned "

@@ -362,6 +362,30 @@ def test_recorded_programs_give_the_engines_bits_call_after_call(points):
     assert (type(compiled.value), str(compiled.value)) == (type(engine.value), str(engine.value))
 
 
+def signed_and_tiny_constants(x):
+    """Constants the recording keeps as plain numbers: -0.0, a subnormal, ints lifted by floatmath."""
+    return x * -0.0 + x * 5e-324 + 3 * x + 2**x - x / 7
+
+
+def infinite_constants(x):
+    return (x * math.inf) * 0.0 + (x - math.nan) * 0.0 + x  # 0 · inf and a nan constant
+
+
+@pytest.mark.parametrize("fn", [signed_and_tiny_constants, infinite_constants])
+def test_a_recordings_constants_give_the_engines_bits(fn):
+    """A number fn lifts is a plain number on the recording (recorder.Recording.numbers) and a node of
+    its own on the tape: the same tape as record's, and the engine's bits at every point."""
+    recorded, expected = tapes(fn, 1.5)
+    assert recorded is not None  # the path this test is for
+    assert_same(recorded, expected)
+    f = jit(value_and_grad(fn), backend="native")
+    for point in (1.5, -0.0, 0.0, -2.0, math.inf):
+        x = Value(point)
+        out = fn(x)
+        out.backward()
+        assert [bits(v) for v in f(point)] == [bits(out.data), bits(x.grad)]
+
+
 # the rows of Recorded's ops, as each method holds its own (its row's place in RULES)
 RECORDED_OPS = sorted(
     {

@@ -102,7 +102,7 @@ def taped(
         labels=tuple(labels),
         inputs=tuple(map(node_of, inputs)),
         leaves=tuple(leaves),
-        leaf_nodes=tuple(at[leaf_made].tolist()),
+        leaf_nodes=tuple(at[leaf_nodes].tolist()),
         gradients_of=tuple(map(node_of, sources)),
         with_value=with_value,
     )
